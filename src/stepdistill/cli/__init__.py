@@ -1,0 +1,1 @@
+"""The ``stepdistill`` command line: thin subcommands over the library."""

@@ -1,0 +1,108 @@
+"""``stepdistill data inspect``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from stepdistill.data.inspect import inspect_task
+from stepdistill.data.paper import load_paper_task
+from stepdistill.tasks import TASKS
+
+DATA_DIR_ENV = "STEPDISTILL_DATA_DIR"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="look at task data and teacher outputs")
+    commands = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+    inspect = commands.add_parser(
+        "inspect",
+        help="split sizes, teacher accuracy, parse failures and examples of a task",
+        description="Load a task from the reference datasets/ layout and report on every split.",
+    )
+    inspect.add_argument(
+        "--task", required=True, help=f"task name ({', '.join(TASKS.names())}) or 'all'"
+    )
+    inspect.add_argument(
+        "--data-dir",
+        default=os.environ.get(DATA_DIR_ENV),
+        help="folder holding <task>/<task>_<split>.json and <task>/llm/ "
+        f"(default: ${DATA_DIR_ENV})",
+    )
+    inspect.add_argument("--train-fraction", type=float, default=1.0, help="share of train kept")
+    inspect.add_argument("--seed", type=int, default=0, help="seed of the train subsample")
+    inspect.add_argument("--examples", type=int, default=2, help="examples shown per split")
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+    inspect.set_defaults(handler=run_inspect)
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    if not args.data_dir:
+        raise SystemExit(f"stepdistill data inspect: give --data-dir or set ${DATA_DIR_ENV}")
+    names = TASKS.names() if args.task == "all" else [args.task]
+    reports = []
+    for name in names:
+        data = load_paper_task(
+            name, args.data_dir, train_fraction=args.train_fraction, seed=args.seed
+        )
+        reports.append(inspect_task(data, n_examples=args.examples))
+    if args.json:
+        print(
+            json.dumps(reports if args.task == "all" else reports[0], indent=2, ensure_ascii=False)
+        )
+    else:
+        print("\n\n".join(format_report(report) for report in reports))
+    return 0
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The inspect report as an aligned text table followed by examples."""
+    lines = [
+        f"task {report['task']}: {report['description']}",
+        f"label kind: {report['label_kind']}   metric: {report['metric']}"
+        + (f"   labels: {', '.join(report['label_space'])}" if report["label_space"] else ""),
+        "",
+        f"{'split':<7}{'size':>7}  {'teacher acc':>11}  {'parsed ok':>9}  {'unparsable':>10}"
+        "  reasons",
+    ]
+    for split, info in report["splits"].items():
+        teacher = info["teacher"]
+        if teacher is None:
+            lines.append(f"{split:<7}{info['size']:>7}  {'no teacher outputs':>11}")
+            continue
+        reasons = ", ".join(f"{k}: {v}" for k, v in teacher["unparsable_by_reason"].items())
+        lines.append(
+            f"{split:<7}{info['size']:>7}  {_percent(teacher['accuracy']):>11}  "
+            f"{teacher['parsed_ok']:>9}  {teacher['unparsable']:>10}  {reasons or '-'}"
+        )
+    for split, path in report["missing_splits"].items():
+        lines.append(f"{split:<7}{'missing':>7}  (expected {path})")
+    ignoring_case = {
+        split: info["teacher"]["accuracy_ignoring_case"]
+        for split, info in report["splits"].items()
+        if info["teacher"] and "accuracy_ignoring_case" in info["teacher"]
+    }
+    if ignoring_case:
+        lines.append(
+            "teacher acc ignoring case: "
+            + ", ".join(f"{split} {_percent(value)}" for split, value in ignoring_case.items())
+        )
+    lines.extend(f"note: {note}" for note in report["notes"])
+    for split, info in report["splits"].items():
+        for example in info["examples"]:
+            lines.append("")
+            lines.append(f"[{split}] {example['id']}")
+            lines.append("  input:     " + example["input"].replace("\n", "\n             "))
+            lines.append(f"  label:     {example['label']}")
+            if "teacher_label" in example:
+                lines.append(f"  teacher:   {example['teacher_label']}")
+                lines.append("  rationale: " + example["rationale"].replace("\n", " "))
+            if "parse_error" in example:
+                lines.append(f"  unparsable: {example['parse_error']}")
+    return "\n".join(lines)

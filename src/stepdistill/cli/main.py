@@ -1,0 +1,50 @@
+"""Entry point of the ``stepdistill`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from stepdistill import __version__
+from stepdistill.cli import data_commands, task_commands
+from stepdistill.errors import StepdistillError
+
+# Each module adds its subcommands; a new command group is one more entry here.
+COMMAND_GROUPS = (data_commands, task_commands)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stepdistill",
+        description="Distil an LLM into a small task-specific model (Distilling Step-by-Step).",
+    )
+    parser.add_argument("--version", action="version", version=f"stepdistill {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except (StepdistillError, FileNotFoundError) as error:
+        print(f"stepdistill: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stepdistill: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

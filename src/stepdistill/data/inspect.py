@@ -1,0 +1,86 @@
+"""``inspect_task``: sizes, teacher accuracy and parse failures of every split, as a plain dict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from stepdistill.data.task_data import TaskData
+from stepdistill.evaluation.metrics import get_metric
+from stepdistill.schema import Example
+from stepdistill.tasks.base import Task
+from stepdistill.tasks.labels import AnswerText
+
+
+def _error_kind(error: str) -> str:
+    return error.split(":", 1)[0]
+
+
+def teacher_summary(examples: list[Example], task: Task) -> dict[str, Any] | None:
+    """Teacher label accuracy against gold and parse failures for one split (None: no teacher).
+
+    Accuracy is over every row with a gold label, an unparsable completion counting as wrong,
+    as the reference computes it.
+    """
+    records = [example.teacher for example in examples]
+    if not records or any(record is None for record in records):
+        return None
+    metric = task.metric
+    scored = [(ex.teacher.teacher_label, ex.label) for ex in examples if ex.label is not None]
+    failures = Counter(_error_kind(r.error or "unknown") for r in records if not r.parse_ok)
+    summary: dict[str, Any] = {
+        "teacher": records[0].teacher,
+        "records": len(records),
+        "parsed_ok": sum(r.parse_ok for r in records),
+        "unparsable": sum(failures.values()),
+        "unparsable_by_reason": dict(sorted(failures.items())),
+        "accuracy": metric.accuracy(*zip(*scored, strict=True)) if scored else None,
+    }
+    if isinstance(task.label_kind, AnswerText) and scored:
+        # The reference compares case-sensitively; free answer text also differs only in case.
+        casefold = get_metric("exact_match_casefold")
+        summary["accuracy_ignoring_case"] = casefold.accuracy(*zip(*scored, strict=True))
+    return summary
+
+
+def _example_view(example: Example, width: int) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": example.id,
+        "input": example.input[:width],
+        "label": example.label,
+    }
+    if example.teacher is not None:
+        view["teacher_label"] = example.teacher.teacher_label
+        view["rationale"] = (example.teacher.rationale or "")[:width]
+        if not example.teacher.parse_ok:
+            view["parse_error"] = example.teacher.error
+    return view
+
+
+def inspect_task(data: TaskData, *, n_examples: int = 2, width: int = 300) -> dict[str, Any]:
+    """A JSON-ready report of ``data``: per split size, teacher accuracy, parse failures and
+    a few examples (the first ``n_examples``, plus the first unparsable one if any)."""
+    task = data.task
+    report: dict[str, Any] = {
+        "task": task.name,
+        "description": task.description,
+        "label_kind": task.label_kind.name,
+        "label_space": list(task.label_space) if task.label_space else None,
+        "metric": task.metric_name,
+        "splits": {},
+        "missing_splits": {split: str(path) for split, path in data.missing.items()},
+        "notes": list(data.notes),
+    }
+    for split, examples in data.splits.items():
+        shown = examples[:n_examples]
+        failed = next(
+            (e for e in examples if e.teacher is not None and not e.teacher.parse_ok), None
+        )
+        if failed is not None and failed not in shown:
+            shown = [*shown, failed]
+        report["splits"][split] = {
+            "size": len(examples),
+            "teacher": teacher_summary(examples, task),
+            "examples": [_example_view(example, width) for example in shown],
+        }
+    return report

@@ -1,0 +1,44 @@
+"""Reading JSON lines and JSON lists with errors that name the file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stepdistill.errors import DataError
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSON-lines file (blank lines skipped).
+
+    Raises:
+        DataError: a line is not a JSON object; the message gives file and line number.
+    """
+    rows: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(
+                    f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
+                )
+            rows.append(row)
+    return rows
+
+
+def read_json_list(path: Path) -> list[Any]:
+    """A file holding one JSON list. Raises DataError naming the file otherwise."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(value, list):
+        raise DataError(f"{path}: expected a JSON list, got {type(value).__name__}")
+    return value

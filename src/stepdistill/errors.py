@@ -1,0 +1,19 @@
+"""Exceptions raised by stepdistill. Every message names the value or file at fault."""
+
+from __future__ import annotations
+
+
+class StepdistillError(Exception):
+    """Base class of every error stepdistill raises on purpose."""
+
+
+class UnknownNameError(StepdistillError, ValueError):
+    """A registry was asked for a name it does not hold."""
+
+
+class DataError(StepdistillError, ValueError):
+    """Input data is malformed: a file, line or field is not what the loader expects."""
+
+
+class MissingSplitError(DataError, FileNotFoundError):
+    """A split was asked for whose file is not there."""

@@ -1,0 +1,66 @@
+"""The records that flow between stages (see DESIGN.md, "Contracts worth keeping stable")."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What the answer parser made of one teacher completion.
+
+    A failed parse is data: ``ok`` is False, ``label`` is None and ``error`` says why.
+    """
+
+    rationale: str
+    label: str | None
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TeacherRecord:
+    """A teacher's output for one example: one line of a teacher JSONL file.
+
+    Attributes:
+        example_id: The ``Example.id`` this record belongs to.
+        rationale: The chain-of-thought text before the answer (None when absent).
+        teacher_label: The teacher's answer, canonicalised by the task (None if unparsable).
+        parse_ok: Whether ``teacher_label`` may be used as a training label.
+        error: Why the parse failed, when it did.
+        raw: The raw completion, kept for inspection.
+        teacher: Which model produced it (for example ``palm-540b``).
+        meta: Provenance: prompt id, generation settings, samples, token usage.
+    """
+
+    example_id: str
+    rationale: str | None
+    teacher_label: str | None
+    parse_ok: bool
+    error: str | None = None
+    raw: str | None = None
+    teacher: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One task example.
+
+    Attributes:
+        id: Stable identifier, unique within a split.
+        input: The input text, already formatted for the task.
+        label: The gold label, if known.
+        meta: The raw fields the input was built from (choices, premise, ...).
+        teacher: The teacher's rationale and label for this example, if any.
+    """
+
+    id: str
+    input: str
+    label: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    teacher: TeacherRecord | None = None
