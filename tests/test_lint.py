@@ -19,6 +19,17 @@ def test_ruff_lint_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.skipif(RUFF is None, reason="ruff is not installed (pip install -e '.[test]')")
+def test_ruff_format_is_clean():
+    result = subprocess.run(
+        [RUFF, "format", "--check", "src", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_no_eval_or_exec_in_the_package():
     offenders = [
         f"{path}:{number}"

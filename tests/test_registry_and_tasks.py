@@ -8,6 +8,19 @@ from stepdistill.registry import Registry
 from stepdistill.tasks import TASKS, AnswerPattern, AnswerText, Task, get_task, register_task
 
 
+def make_task(**overrides) -> Task:
+    fields = {
+        "name": "my-qa",
+        "description": "mine",
+        "input_template": "Q: {question}",
+        "label_field": "answer",
+        "label_kind": AnswerText(),
+        "metric_name": "exact_match_casefold",
+        "answer_pattern": AnswerPattern("The answer is"),
+    }
+    return Task(**{**fields, **overrides})
+
+
 def test_paper_tasks_are_registered():
     assert TASKS.names() == ["anli1", "cqa", "esnli", "svamp"]
     assert get_task("svamp").label_kind.name == "equation"
@@ -31,15 +44,7 @@ def test_unknown_task_lists_tasks_and_suggests_closest():
 
 def test_unknown_metric_is_rejected_when_a_task_is_defined():
     with pytest.raises(UnknownNameError, match="did you mean 'exact_match'"):
-        Task(
-            name="x",
-            description="",
-            input_template="{q}",
-            label_field="a",
-            label_kind=AnswerText(),
-            metric_name="exact_mach",
-            answer_pattern=AnswerPattern("The answer is"),
-        )
+        make_task(metric_name="exact_mach")
 
 
 def test_registry_refuses_duplicates_unless_asked():
@@ -53,15 +58,7 @@ def test_registry_refuses_duplicates_unless_asked():
 
 
 def test_user_task_can_be_registered_and_found():
-    task = Task(
-        name="my-qa",
-        description="mine",
-        input_template="Q: {question}",
-        label_field="answer",
-        label_kind=AnswerText(),
-        metric_name="exact_match_casefold",
-        answer_pattern=AnswerPattern("The answer is"),
-    )
+    task = make_task()
     register_task(task)
     try:
         assert get_task("my-qa") is task
