@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny.py
 PAPER_DATA = Path(
     os.environ.get("STEPDISTILL_PAPER_DATA", REPO_ROOT.parent / "shared" / "data" / "paper")
 )
@@ -20,3 +22,22 @@ def paper_dir() -> Path:
             pytest.fail(f"paper data not found at {PAPER_DATA}")
         pytest.skip(f"paper data not found at {PAPER_DATA} (set STEPDISTILL_PAPER_DATA)")
     return PAPER_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_t5_dir(tmp_path_factory) -> Path:
+    from tiny import tiny_t5
+
+    return tiny_t5(tmp_path_factory.mktemp("tiny-t5"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    from tiny import tiny_llama
+
+    return tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(params=["t5", "llama"])
+def tiny_student_dir(request, tiny_t5_dir, tiny_llama_dir) -> Path:
+    return {"t5": tiny_t5_dir, "llama": tiny_llama_dir}[request.param]

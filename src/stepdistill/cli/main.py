@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from stepdistill import __version__
-from stepdistill.cli import data_commands, task_commands
+from stepdistill.cli import data_commands, task_commands, train_commands
 from stepdistill.errors import StepdistillError
 
 # Each module adds its subcommands; a new command group is one more entry here.
-COMMAND_GROUPS = (data_commands, task_commands)
+COMMAND_GROUPS = (data_commands, task_commands, train_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # stepdistill's own progress messages (effective batch, counts) are shown by default
+    logging.getLogger("stepdistill").setLevel(logging.INFO)
     try:
         return int(args.handler(args) or 0)
     except (StepdistillError, FileNotFoundError) as error:

@@ -63,3 +63,19 @@ class Equation:
 
 
 LabelKind = ClosedSet | AnswerText | Equation
+
+
+def label_kind_to_dict(kind: LabelKind) -> dict[str, object]:
+    return {"name": kind.name, "labels": list(kind.labels) if kind.labels else None}
+
+
+def label_kind_from_dict(data: dict[str, object]) -> LabelKind:
+    """Rebuild a label kind saved by ``label_kind_to_dict``."""
+    name = data.get("name")
+    if name == "closed_set":
+        return ClosedSet(tuple(data["labels"]))
+    if name == "equation":
+        return Equation()
+    if name == "answer_text":
+        return AnswerText()
+    raise ValueError(f"unknown label kind {name!r}; known: answer_text, closed_set, equation")

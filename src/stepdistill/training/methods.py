@@ -1,0 +1,138 @@
+"""What each training method asks the student to learn, and how it reads a prediction back."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stepdistill.parsing import parse_completion
+from stepdistill.registry import Registry
+from stepdistill.schema import Example
+from stepdistill.tasks.base import AnswerPattern, Task
+from stepdistill.training.config import (
+    SingleTaskConfig,
+    StandardConfig,
+    StepByStepConfig,
+    TrainConfig,
+)
+
+LABEL_TASK = "label"
+RATIONALE_TASK = "rationale"
+
+# One training example: task name -> (source text, target text).
+TaskPairs = dict[str, tuple[str, str]]
+
+
+def training_label(example: Example, label_source: str) -> str | None:
+    """The label a student learns from: gold, or the teacher's if it parsed."""
+    if label_source == "gold":
+        return example.label
+    record = example.teacher
+    return record.teacher_label if record is not None and record.parse_ok else None
+
+
+def usable_rationale(example: Example) -> str | None:
+    """The teacher's rationale, if its completion parsed (unparsable output is never trained on)."""
+    record = example.teacher
+    if record is None or not record.parse_ok or not (record.rationale or "").strip():
+        return None
+    return record.rationale.strip()
+
+
+@dataclass(frozen=True)
+class TrainingMethod:
+    """A method: its config class, the task pairs it trains on and how it reads predictions."""
+
+    name: str
+    config_class: type[TrainConfig]
+    needs_rationale: bool
+
+    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs | None:
+        """The (source, target) pair of each task for one example, or None to skip it."""
+        raise NotImplementedError
+
+    def loss_weights(self, config: TrainConfig) -> dict[str, float]:
+        return {LABEL_TASK: 1.0}
+
+    def label_source_text(self, text: str, config: TrainConfig) -> str:
+        """The model input that asks for the label (the only task run at inference)."""
+        return text
+
+    def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
+        """The label in a generated text: its canonical form if valid, else the text itself."""
+        checked = task.label_kind.check(generated)
+        return checked.label if checked.label is not None else generated.strip()
+
+    def build(
+        self, examples: Sequence[Example], config: TrainConfig
+    ) -> tuple[list[TaskPairs], dict[str, int]]:
+        """Task pairs for every usable example, and counts of what was kept and why not."""
+        kept: list[TaskPairs] = []
+        counts: Counter[str] = Counter()
+        for example in examples:
+            if training_label(example, config.label_source) is None:
+                counts["skipped_no_label"] += 1
+                continue
+            if self.needs_rationale and usable_rationale(example) is None:
+                counts["skipped_no_rationale"] += 1
+                continue
+            kept.append(self.pairs(example, config))
+            counts["used"] += 1
+        return kept, {"used": 0, **counts}
+
+
+class Standard(TrainingMethod):
+    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs:
+        return {LABEL_TASK: (example.input, training_label(example, config.label_source))}
+
+
+class StepByStep(TrainingMethod):
+    def pairs(self, example: Example, config: StepByStepConfig) -> TaskPairs:
+        label = training_label(example, config.label_source)
+        return {
+            LABEL_TASK: (config.label_prefix + example.input, label),
+            RATIONALE_TASK: (config.rationale_prefix + example.input, usable_rationale(example)),
+        }
+
+    def loss_weights(self, config: StepByStepConfig) -> dict[str, float]:
+        return {LABEL_TASK: config.alpha, RATIONALE_TASK: 1.0 - config.alpha}
+
+    def label_source_text(self, text: str, config: StepByStepConfig) -> str:
+        return config.label_prefix + text
+
+
+class SingleTask(TrainingMethod):
+    def pairs(self, example: Example, config: SingleTaskConfig) -> TaskPairs:
+        label = training_label(example, config.label_source)
+        target = f"{usable_rationale(example)} {config.answer_marker} {label}"
+        return {LABEL_TASK: (example.input, target)}
+
+    def read_label(self, generated: str, task: Task, config: SingleTaskConfig) -> str | None:
+        pattern = AnswerPattern(answer_marker=re.escape(config.answer_marker))
+        parsed = parse_completion(generated, pattern, task.label_kind)
+        return parsed.label
+
+
+METHODS: Registry[TrainingMethod] = Registry("training method")
+METHODS.register("standard", Standard("standard", StandardConfig, needs_rationale=False))
+METHODS.register("step-by-step", StepByStep("step-by-step", StepByStepConfig, needs_rationale=True))
+METHODS.register("single-task", SingleTask("single-task", SingleTaskConfig, needs_rationale=True))
+
+
+def get_method(name: str) -> TrainingMethod:
+    """The method registered under ``name`` (UnknownNameError lists the methods)."""
+    return METHODS.get(name)
+
+
+def make_config(method: str, **overrides) -> TrainConfig:
+    """The config of ``method`` with ``overrides``; rejects fields the method does not have."""
+    config_class = get_method(method).config_class
+    unknown = sorted(set(overrides) - config_class.field_names())
+    if unknown:
+        raise ValueError(
+            f"{method} has no setting {', '.join(unknown)}; "
+            f"its settings: {', '.join(sorted(config_class.field_names()))}"
+        )
+    return config_class(**overrides)

@@ -1,0 +1,181 @@
+"""End to end: train tiny students with every method, reload with plain transformers, and
+reproduce the saved test accuracy with ``stepdistill evaluate``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+from stepdistill.cli.main import main
+from stepdistill.errors import StepdistillError
+from stepdistill.inference import LabelPredictor
+from stepdistill.training import make_config
+from stepdistill.training.run import train_student
+from tiny import arithmetic_task_data
+
+FAST = {"per_device_batch_size": 4, "max_steps": 4, "eval_steps": 2, "logging_steps": 1}
+
+
+def weights(folder):
+    return load_file(str(folder / "model.safetensors"))
+
+
+@pytest.mark.parametrize("method", ["standard", "step-by-step", "single-task"])
+def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, method):
+    config = make_config(method, learning_rate=1e-3, max_new_tokens=12, **FAST)
+    data = arithmetic_task_data()
+    result = train_student(
+        data=data,
+        method=method,
+        config=config,
+        student=str(tiny_student_dir),
+        output_dir=tmp_path / "run",
+    )
+    out = result.output_dir
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "stepdistill.json",
+        "metrics.json",
+        "predictions_test.jsonl",
+    ):
+        assert (out / name).exists(), name
+
+    before, after = weights(tiny_student_dir), weights(out)
+    changed = [name for name in before if not torch.equal(before[name], after[name])]
+    assert len(changed) > len(before) // 2, f"only {len(changed)} of {len(before)} tensors changed"
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 4 and metrics["effective_batch_size"] == 4
+    assert [point["step"] for point in metrics["validation_curve"]] == [2, 4]
+    assert metrics["test_size"] == 6 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["train_examples_per_second"] > 0
+    losses = metrics["loss_history"]
+    assert len(losses) == 4
+    if method == "step-by-step":
+        assert {"label_loss", "rationale_loss"} <= set(losses[0])
+        for entry in losses:
+            assert entry["loss"] == pytest.approx(
+                0.5 * entry["label_loss"] + 0.5 * entry["rationale_loss"], abs=1e-3
+            )
+
+    info = json.loads((out / "stepdistill.json").read_text())
+    assert info["method"] == method and info["task"]["name"] == "svamp"
+    assert info["config"]["learning_rate"] == 1e-3
+    assert {"transformers", "torch", "stepdistill"} <= set(info["versions"])
+
+    # plain transformers loads the folder
+    auto = AutoModelForSeq2SeqLM if info["student"]["kind"] == "seq2seq" else AutoModelForCausalLM
+    assert auto.from_pretrained(out) is not None and AutoTokenizer.from_pretrained(out) is not None
+
+    # the saved folder predicts exactly what was scored at the end of training
+    predictor = LabelPredictor.from_folder(out)
+    accuracy, predictions = predictor.accuracy(data["test"])
+    saved = [json.loads(line) for line in (out / "predictions_test.jsonl").read_text().splitlines()]
+    assert predictions == [row["prediction"] for row in saved]
+    assert accuracy == metrics["test_accuracy"]
+
+
+def test_cli_train_then_evaluate_reproduces_test_accuracy(tiny_t5_dir, tmp_path, paper_dir, capsys):
+    out = tmp_path / "svamp-sbs"
+    common = ["--data-dir", str(paper_dir)]
+    args = [
+        "train",
+        "--task",
+        "svamp",
+        *common,
+        "--method",
+        "step-by-step",
+        "--student",
+        str(tiny_t5_dir),
+    ]
+    args += [
+        "--output",
+        str(out),
+        "--train-fraction",
+        "0.05",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "4",
+    ]
+    args += [
+        "--eval-steps",
+        "3",
+        "--max-valid-examples",
+        "8",
+        "--max-new-tokens",
+        "10",
+        "--lr",
+        "1e-3",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out  # the Trainer's progress logs, then a JSON summary
+    summary = json.loads(printed[printed.rindex("\n{") :])
+    assert summary["steps"] == 3 and summary["output"] == str(out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_examples"]["used"] <= 36 and metrics["test_size"] == 200
+
+    assert main(["evaluate", "--model", str(out), *common, "--split", "test", "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["size"] == 200
+    assert evaluated["accuracy"] == metrics["test_accuracy"]
+
+    # an existing folder is never replaced without --overwrite
+    assert main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "model.safetensors").exists()
+
+
+def test_resume_continues_from_the_last_checkpoint(tiny_t5_dir, tmp_path):
+    data = arithmetic_task_data()
+    first = make_config("standard", **{**FAST, "max_steps": 2})
+    train_student(
+        data=data, method="standard", config=first, student=str(tiny_t5_dir), output_dir=tmp_path
+    )
+    assert (tmp_path / "checkpoints" / "checkpoint-2").is_dir()
+    with pytest.raises(StepdistillError, match="--overwrite"):
+        train_student(
+            data=data,
+            method="standard",
+            config=first,
+            student=str(tiny_t5_dir),
+            output_dir=tmp_path,
+        )
+    longer = make_config("standard", **FAST)
+    result = train_student(
+        data=data,
+        method="standard",
+        config=longer,
+        student=str(tiny_t5_dir),
+        output_dir=tmp_path,
+        resume=True,
+    )
+    assert result.metrics["steps"] == 4
+    assert [p["step"] for p in result.metrics["validation_curve"]] == [2, 4]
+
+
+def test_wrong_config_class_and_no_usable_examples(tiny_t5_dir, tmp_path):
+    data = arithmetic_task_data()
+    with pytest.raises(StepdistillError, match="takes a StepByStepConfig"):
+        train_student(
+            data=data,
+            method="step-by-step",
+            config=make_config("standard"),
+            student=str(tiny_t5_dir),
+            output_dir=tmp_path,
+        )
+    for example in data["train"]:
+        object.__setattr__(example, "teacher", None)
+    with pytest.raises(StepdistillError, match="no usable training example"):
+        train_student(
+            data=data,
+            method="step-by-step",
+            config=make_config("step-by-step"),
+            student=str(tiny_t5_dir),
+            output_dir=tmp_path / "x",
+        )
