@@ -97,4 +97,5 @@ def test_label_task_reads_closed_set_labels_canonically():
     method, config = get_method("standard"), make_config("standard")
     assert method.read_label(" Neutral ", get_task("esnli"), config) == "neutral"
     assert method.read_label("perhaps", get_task("esnli"), config) == "perhaps"
+    assert method.read_label("( 1 + 2 )\nQ: more", get_task("svamp"), config) == "( 1 + 2 )"
     assert isinstance(make_config("step-by-step"), StepByStepConfig)

@@ -179,3 +179,16 @@ def test_wrong_config_class_and_no_usable_examples(tiny_t5_dir, tmp_path):
             student=str(tiny_t5_dir),
             output_dir=tmp_path / "x",
         )
+
+
+def test_tensorboard_logs_are_written_on_request(tiny_t5_dir, tmp_path):
+    pytest.importorskip("tensorboard")
+    config = make_config("step-by-step", report_to="tensorboard", **FAST)
+    train_student(
+        data=arithmetic_task_data(),
+        method="step-by-step",
+        config=config,
+        student=str(tiny_t5_dir),
+        output_dir=tmp_path,
+    )
+    assert list((tmp_path / "checkpoints" / "runs").rglob("events.out.tfevents.*"))

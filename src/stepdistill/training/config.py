@@ -31,7 +31,7 @@ class TrainConfig:
         save_total_limit: Checkpoints kept on disk (the best one is always kept).
         warmup_steps: Linear warm-up updates.
         weight_decay: AdamW weight decay.
-        report_to: ``none`` or ``tensorboard`` (logs under ``<output>/runs``).
+        report_to: ``none`` or ``tensorboard`` (logs under ``<output>/checkpoints/runs``).
     """
 
     method: ClassVar[str] = ""

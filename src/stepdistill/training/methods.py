@@ -61,9 +61,13 @@ class TrainingMethod:
         return text
 
     def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
-        """The label in a generated text: its canonical form if valid, else the text itself."""
-        checked = task.label_kind.check(generated)
-        return checked.label if checked.label is not None else generated.strip()
+        """The label in a generated text: its canonical form if valid, else the text itself.
+
+        Labels are one line; a student that runs on past its label is read up to the newline.
+        """
+        first_line = generated.strip().split("\n", 1)[0]
+        checked = task.label_kind.check(first_line)
+        return checked.label if checked.label is not None else first_line.strip()
 
     def build(
         self, examples: Sequence[Example], config: TrainConfig

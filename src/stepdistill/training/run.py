@@ -52,7 +52,9 @@ def _git_hash() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
 
 
 def versions() -> dict[str, str]:
@@ -91,8 +93,6 @@ def _training_arguments(config: TrainConfig, output: Path, has_valid: bool) -> A
 
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     cuda = torch.cuda.is_available()
-    if config.report_to == "tensorboard":
-        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(output / "runs"))
     return TrainingArguments(
         output_dir=str(output / CHECKPOINTS),
         per_device_train_batch_size=config.per_device_batch_size,

@@ -1,0 +1,67 @@
+"""Summarise trained output folders (metrics.json + stepdistill.json) side by side.
+
+    python benchmarks/collect_runs.py --output benchmarks/results/x.json RUN_DIR [RUN_DIR ...]
+
+The first folder is the baseline: the others get ratios of accuracy and examples/s against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+KEYS = (
+    "method",
+    "label_source",
+    "steps",
+    "effective_batch_size",
+    "train_examples",
+    "best_validation_accuracy",
+    "test_accuracy",
+    "test_size",
+    "train_examples_per_second",
+    "train_seconds_excluding_eval",
+)
+
+
+def summarise(folder: Path) -> dict:
+    metrics = json.loads((folder / "metrics.json").read_text())
+    info = json.loads((folder / "stepdistill.json").read_text())
+    row = {key: metrics.get(key) for key in KEYS}
+    row.update(
+        folder=str(folder),
+        student=info["student"]["name"],
+        task=info["task"]["name"],
+        config=info["config"],
+        versions=info["versions"],
+        git_commit=info.get("git_commit"),
+        created=info.get("created"),
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    rows = [summarise(folder) for folder in args.runs]
+    base = rows[0]
+    for row in rows[1:]:
+        row["test_accuracy_minus_baseline"] = row["test_accuracy"] - base["test_accuracy"]
+        row["examples_per_second_ratio_to_baseline"] = (
+            row["train_examples_per_second"] / base["train_examples_per_second"]
+        )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"baseline": base["method"], "runs": rows}, indent=2) + "\n")
+    for row in rows:
+        print(
+            f"{row['method']:<14} test {row['test_accuracy']:.4f}"
+            f"  valid {row['best_validation_accuracy']}"
+            f"  {row['train_examples_per_second']} examples/s  {row['steps']} steps"
+        )
+
+
+if __name__ == "__main__":
+    main()
