@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+# Nothing in the tests may reach a model hub: local folders and offline wheels only.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny.py
 PAPER_DATA = Path(

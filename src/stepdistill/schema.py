@@ -32,6 +32,7 @@ class TeacherRecord:
         raw: The raw completion, kept for inspection.
         teacher: Which model produced it (for example ``palm-540b``).
         meta: Provenance: prompt id, generation settings, samples, token usage.
+        filtered: Why a filter (label agreement, ...) set this record aside, if one did.
     """
 
     example_id: str
@@ -42,9 +43,20 @@ class TeacherRecord:
     raw: str | None = None
     teacher: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    filtered: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether label and rationale may be trained on: parsed and not filtered out."""
+        return self.parse_ok and self.filtered is None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TeacherRecord:
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from stepdistill import __version__
-from stepdistill.cli import data_commands, task_commands, train_commands
+from stepdistill.cli import data_commands, extract_commands, task_commands, train_commands
 from stepdistill.errors import StepdistillError
 
 # Each module adds its subcommands; a new command group is one more entry here.
-COMMAND_GROUPS = (data_commands, task_commands, train_commands)
+COMMAND_GROUPS = (data_commands, task_commands, extract_commands, train_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StepdistillError, FileNotFoundError) as error:
         print(f"stepdistill: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("stepdistill: interrupted", file=sys.stderr)
         return 130

@@ -67,6 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--max-valid-examples", type=int, help="validate on the first N validation examples"
     )
+    train.add_argument(
+        "--teacher-file",
+        type=Path,
+        help="teacher JSONL from `stepdistill extract`, used in place of the shipped PaLM outputs",
+    )
     group = train.add_argument_group("method settings (defaults: the paper's)")
     group.add_argument("--label-source", choices=("gold", "teacher"))
     group.add_argument("--alpha", type=float, help="label-loss weight of step-by-step (0.5)")
@@ -133,6 +138,10 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.data_seed,
         sep=student.tokenizer.eos_token or "\n",
     )
+    if args.teacher_file:
+        from stepdistill.extraction import attach_teacher_records, read_teacher_file
+
+        data = attach_teacher_records(data, read_teacher_file(args.teacher_file))
     result = train_student(
         data=data,
         method=args.method,
@@ -148,6 +157,7 @@ def run_train(args: argparse.Namespace) -> int:
             "data_seed": args.data_seed,
             "input_separator": student.tokenizer.eos_token or "\n",
             "notes": data.notes,
+            "teacher_file": str(args.teacher_file) if args.teacher_file else None,
         },
     )
     summary = {k: result.metrics.get(k) for k in _SUMMARY_KEYS}
@@ -165,9 +175,9 @@ _SUMMARY_KEYS = (
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from stepdistill.data.io import write_jsonl
     from stepdistill.data.paper import load_paper_task
     from stepdistill.inference import LabelPredictor, read_info
-    from stepdistill.training.output import write_jsonl
 
     info = read_info(args.model)
     predictor = LabelPredictor.from_folder(args.model)

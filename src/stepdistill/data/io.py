@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +45,38 @@ def read_json_list(path: Path) -> list[Any]:
     if not isinstance(value, list):
         raise DataError(f"{path}: expected a JSON list, got {type(value).__name__}")
     return value
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder and a rename, so that a crash never
+    leaves half a file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            write(stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+
+    def write(stream: Any) -> None:
+        json.dump(data, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+
+    _atomic_write(path, write)
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` as JSON lines, atomically."""
+
+    def write(stream: Any) -> None:
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    _atomic_write(path, write)

@@ -180,6 +180,6 @@ def load_paper_task(
             f"(fraction {train_fraction}, seed {seed})"
         )
     for split, path in missing.items():
-        logger.info("%s: split %r not available (expected %s)", task.name, split, path)
+        logger.debug("%s: split %r not available (expected %s)", task.name, split, path)
     ordered = {name: splits[name] for name in PAPER_SPLITS if name in splits}
     return TaskData(task=task, splits=ordered, missing=missing, notes=notes)

@@ -30,13 +30,13 @@ def training_label(example: Example, label_source: str) -> str | None:
     if label_source == "gold":
         return example.label
     record = example.teacher
-    return record.teacher_label if record is not None and record.parse_ok else None
+    return record.teacher_label if record is not None and record.usable else None
 
 
 def usable_rationale(example: Example) -> str | None:
-    """The teacher's rationale, if its completion parsed (unparsable output is never trained on)."""
+    """The teacher's rationale, if its completion parsed and no filter set it aside."""
     record = example.teacher
-    if record is None or not record.parse_ok or not (record.rationale or "").strip():
+    if record is None or not record.usable or not (record.rationale or "").strip():
         return None
     return record.rationale.strip()
 

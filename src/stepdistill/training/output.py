@@ -1,13 +1,10 @@
-"""The output folder: created safely, never deleted unless asked, written atomically."""
+"""The output folder: created safely and never deleted unless asked."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from stepdistill.errors import StepdistillError
 
@@ -35,30 +32,3 @@ def prepare_output_dir(path: str | Path, *, overwrite: bool, resume: bool) -> Pa
             shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write JSON lines atomically (temporary file + rename)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            for row in rows:
-                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

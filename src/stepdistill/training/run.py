@@ -15,18 +15,14 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from stepdistill.data.io import write_json, write_jsonl
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
 from stepdistill.inference import INFO_FILE, LabelPredictor, task_to_info
 from stepdistill.training.config import TrainConfig
 from stepdistill.training.features import CAUSAL_SEPARATOR, Encoded, PairEncoder, TaskBatchCollator
 from stepdistill.training.methods import LABEL_TASK, get_method
-from stepdistill.training.output import (
-    is_main_process,
-    prepare_output_dir,
-    write_json,
-    write_jsonl,
-)
+from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.students import Student, load_student
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,317 @@
+"""Extract rationales and labels for a split with a teacher LLM (stage one of the method)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stepdistill.data.io import write_jsonl
+from stepdistill.extraction.filters import FILTERS
+from stepdistill.extraction.vote import majority_vote
+from stepdistill.parsing import parse_completion
+from stepdistill.prompts import (
+    Exemplar,
+    PromptStyle,
+    answer_stage_messages,
+    answer_stage_text,
+    few_shot_messages,
+    few_shot_text,
+    zero_shot_messages,
+    zero_shot_text,
+)
+from stepdistill.schema import Example, ParseResult, TeacherRecord
+from stepdistill.tasks.base import Task
+from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest, Usage
+from stepdistill.teacher.cache import CompletionCache
+from stepdistill.teacher.runner import run_requests
+
+logger = logging.getLogger(__name__)
+
+PROMPT_VERSION = 1
+ANSWER_STAGE_MAX_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    """Settings of one extraction run.
+
+    Attributes:
+        n: Samples per example; more than one turns on self-consistency (majority vote).
+        settings: Sampling settings of the reasoning requests.
+        zero_shot: Zero-shot chain of thought ("Let's think step by step.", then a second
+            request for the answer) instead of few-shot exemplars.
+        chat: Send chat messages (chat endpoints) rather than one text prompt.
+        filters: Names in ``FILTERS`` applied to every record (``agree-with-gold``).
+        concurrency: Requests in flight at once.
+    """
+
+    n: int = 1
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    zero_shot: bool = False
+    chat: bool = True
+    filters: tuple[str, ...] = ()
+    concurrency: int = 16
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be at least 1, got {self.n}")
+        if self.n > 1 and self.settings.temperature == 0:
+            raise ValueError("n > 1 samples need a temperature above 0, or they are all the same")
+        for name in self.filters:
+            FILTERS.get(name)
+
+
+@dataclass
+class ExtractionReport:
+    """Counts of one run; every example ends in exactly one of ok / unparsable / failed /
+    filtered."""
+
+    examples: int = 0
+    ok: int = 0
+    unparsable: int = 0
+    failed: int = 0
+    filtered: int = 0
+    requests: int = 0
+    cached: int = 0
+    sent: int = 0
+    failed_requests: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def reasoning_requests(
+    examples: Sequence[Example],
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    config: ExtractionConfig,
+) -> list[TeacherRequest]:
+    """One request per example and sample, in example order."""
+    requests = []
+    for example in examples:
+        for sample in range(config.n):
+            if config.chat:
+                messages = (
+                    zero_shot_messages(style, example)
+                    if config.zero_shot
+                    else few_shot_messages(style, exemplars, example)
+                )
+                requests.append(TeacherRequest.chat(messages, config.settings, sample))
+            else:
+                prompt = (
+                    zero_shot_text(style, example)
+                    if config.zero_shot
+                    else few_shot_text(style, exemplars, example)
+                )
+                requests.append(
+                    TeacherRequest(prompt=prompt, settings=config.settings, sample=sample)
+                )
+    return requests
+
+
+def answer_requests(
+    reasoning: Sequence[TeacherRequest], texts: Sequence[str | None], style: PromptStyle
+) -> list[TeacherRequest | None]:
+    """Zero-shot stage two: for each finished reasoning, ask for the answer (greedy, short)."""
+    settings = GenerationSettings(
+        max_tokens=ANSWER_STAGE_MAX_TOKENS, temperature=0.0, stop=style.stop
+    )
+    follow_ups: list[TeacherRequest | None] = []
+    for request, text in zip(reasoning, texts, strict=True):
+        if text is None:
+            follow_ups.append(None)
+        elif request.messages:
+            messages = answer_stage_messages(request.message_list, text, style)
+            follow_ups.append(TeacherRequest.chat(messages, settings, request.sample))
+        else:
+            prompt = answer_stage_text(request.prompt or "", text, style)
+            follow_ups.append(
+                TeacherRequest(prompt=prompt, settings=settings, sample=request.sample)
+            )
+    return follow_ups
+
+
+def _sample_view(parsed: ParseResult, text: str | None, error: str | None) -> dict[str, Any]:
+    return {"text": text, "label": parsed.label, "ok": parsed.ok, "error": error or parsed.error}
+
+
+def build_record(
+    example: Example,
+    task: Task,
+    texts: Sequence[str | None],
+    errors: Sequence[str | None],
+    *,
+    teacher_name: str,
+    provenance: dict[str, Any],
+) -> TeacherRecord:
+    """One record from an example's samples: parse each, vote, keep agreeing rationales."""
+    parsed = [
+        parse_completion(text, task.answer_pattern, task.label_kind)
+        if text is not None
+        else ParseResult("", None, False, "request failed")
+        for text in texts
+    ]
+    label, agreeing = majority_vote(parsed, task.label_kind)
+    samples = [_sample_view(p, t, e) for p, t, e in zip(parsed, texts, errors, strict=True)]
+    meta = {**provenance, "votes": len(agreeing), "samples": samples if len(texts) > 1 else None}
+    if label is None:
+        if all(text is None for text in texts):
+            error = "request failed: " + (next((e for e in errors if e), None) or "unknown")
+        else:
+            error = next(p.error for p in parsed if p.error)
+        first = next((t for t in texts if t is not None), None)
+        return TeacherRecord(
+            example.id, parsed[0].rationale or None, None, False, error, first, teacher_name, meta
+        )
+    meta["rationales"] = [parsed[i].rationale for i in agreeing] if len(texts) > 1 else None
+    chosen = agreeing[0]
+    return TeacherRecord(
+        example.id, parsed[chosen].rationale, label, True, None, texts[chosen], teacher_name, meta
+    )
+
+
+async def extract_async(
+    task: Task,
+    examples: Sequence[Example],
+    teacher: Teacher,
+    *,
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    config: ExtractionConfig,
+    cache: CompletionCache | None = None,
+    progress: bool = True,
+) -> tuple[list[TeacherRecord], ExtractionReport]:
+    """Ask the teacher about every example and turn its answers into records."""
+    report = ExtractionReport(examples=len(examples))
+    reasoning = reasoning_requests(examples, style, exemplars, config)
+    completions, stats = await run_requests(
+        teacher,
+        reasoning,
+        cache=cache,
+        concurrency=config.concurrency,
+        progress=progress,
+        description="reasoning",
+    )
+    texts = [c.text for c in completions]
+    errors = [c.error for c in completions]
+    for name, value in (
+        ("requests", stats.requests),
+        ("cached", stats.cached),
+        ("sent", stats.sent),
+    ):
+        setattr(report, name, getattr(report, name) + value)
+    report.failed_requests += stats.failed
+    report.usage.add(stats.usage)
+    if config.zero_shot:
+        follow_ups = answer_requests(reasoning, texts, style)
+        asked = [r for r in follow_ups if r is not None]
+        answers, stats = await run_requests(
+            teacher,
+            asked,
+            cache=cache,
+            concurrency=config.concurrency,
+            progress=progress,
+            description="answers",
+        )
+        report.requests += stats.requests
+        report.cached += stats.cached
+        report.sent += stats.sent
+        report.failed_requests += stats.failed
+        report.usage.add(stats.usage)
+        answer_iter = iter(answers)
+        for i, follow_up in enumerate(follow_ups):
+            if follow_up is None:
+                continue
+            answer = next(answer_iter)
+            if answer.text is None:
+                texts[i], errors[i] = None, answer.error
+            elif follow_up.messages:
+                texts[i] = f"{texts[i].strip()}\n{answer.text.strip()}"
+            else:
+                texts[i] = f"{texts[i].strip()} {style.answer_lead}{answer.text}"
+    provenance = {
+        "prompt": {
+            "task": task.name,
+            "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
+            "exemplars": len(exemplars) if not config.zero_shot else 0,
+            "format": "chat" if config.chat else "text",
+            "version": PROMPT_VERSION,
+        },
+        "generation": {**asdict(config.settings), "n": config.n},
+    }
+    records = []
+    for position, example in enumerate(examples):
+        span = slice(position * config.n, (position + 1) * config.n)
+        record = build_record(
+            example,
+            task,
+            texts[span],
+            errors[span],
+            teacher_name=teacher.name,
+            provenance=provenance,
+        )
+        for name in config.filters:
+            reason = FILTERS.get(name)(example, record, task)
+            if reason is not None:
+                record = TeacherRecord(**{**asdict(record), "filtered": f"{name}: {reason}"})
+                break
+        records.append(record)
+        if record.filtered:
+            report.filtered += 1
+        elif record.parse_ok:
+            report.ok += 1
+        elif record.error and record.error.startswith("request failed"):
+            report.failed += 1
+        else:
+            report.unparsable += 1
+    return records, report
+
+
+def extract(
+    task: Task,
+    examples: Sequence[Example],
+    teacher: Teacher,
+    *,
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    config: ExtractionConfig,
+    cache_path: str | Path | None = None,
+    output: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[list[TeacherRecord], ExtractionReport]:
+    """Synchronous wrapper of ``extract_async``; writes ``output`` (JSONL) atomically at the end.
+
+    With ``cache_path``, every completed request is committed to a SQLite cache as it arrives,
+    so a killed run, started again, sends nothing that had already completed.
+    """
+    cache = CompletionCache(cache_path) if cache_path else None
+
+    async def main() -> tuple[list[TeacherRecord], ExtractionReport]:
+        try:
+            return await extract_async(
+                task,
+                examples,
+                teacher,
+                style=style,
+                exemplars=exemplars,
+                config=config,
+                cache=cache,
+                progress=progress,
+            )
+        finally:
+            await teacher.aclose()
+
+    try:
+        records, report = asyncio.run(main())
+    finally:
+        if cache is not None:
+            cache.close()
+    if output is not None:
+        write_jsonl(Path(output), (record.to_dict() for record in records))
+    return records, report

@@ -1,0 +1,27 @@
+"""Teacher prompts: per-task styles, few-shot exemplars, zero-shot chain of thought."""
+
+from stepdistill.prompts.exemplars import Exemplar, builtin_exemplars, load_exemplars
+from stepdistill.prompts.render import (
+    answer_stage_messages,
+    answer_stage_text,
+    few_shot_messages,
+    few_shot_text,
+    zero_shot_messages,
+    zero_shot_text,
+)
+from stepdistill.prompts.styles import STYLES, PromptStyle, style_for
+
+__all__ = [
+    "STYLES",
+    "Exemplar",
+    "PromptStyle",
+    "answer_stage_messages",
+    "answer_stage_text",
+    "builtin_exemplars",
+    "few_shot_messages",
+    "few_shot_text",
+    "load_exemplars",
+    "style_for",
+    "zero_shot_messages",
+    "zero_shot_text",
+]

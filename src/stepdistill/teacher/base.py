@@ -1,0 +1,98 @@
+"""The teacher interface: one request in, one completion out, failures as data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Sampling settings sent with every request (part of the cache key)."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+
+
+@dataclass(frozen=True)
+class TeacherRequest:
+    """One prompt (text for completions endpoints, messages for chat) and its sample index."""
+
+    prompt: str | None = None
+    messages: tuple[tuple[tuple[str, str], ...], ...] | None = None
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    sample: int = 0
+
+    @staticmethod
+    def chat(messages: Messages, settings: GenerationSettings, sample: int = 0) -> TeacherRequest:
+        frozen = tuple(tuple(sorted(message.items())) for message in messages)
+        return TeacherRequest(messages=frozen, settings=settings, sample=sample)
+
+    @property
+    def message_list(self) -> Messages:
+        return [dict(message) for message in self.messages or ()]
+
+    def cache_key(self, teacher_identity: dict[str, Any]) -> str:
+        """SHA-256 of the sorted JSON of (teacher, prompt, settings, sample index)."""
+        payload = {
+            "teacher": teacher_identity,
+            "prompt": self.prompt,
+            "messages": self.message_list,
+            "settings": asdict(self.settings),
+            "sample": self.sample,
+        }
+        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+
+
+@dataclass
+class Completion:
+    """The teacher's answer to one request, or why there is none after every retry."""
+
+    text: str | None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 1
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+class Teacher(Protocol):
+    """A teacher LLM. ``complete`` never raises for a failed request: it returns an error."""
+
+    name: str
+
+    def identity(self) -> dict[str, Any]:
+        """What makes its answers differ (backend, model, endpoint); never credentials."""
+        ...
+
+    async def complete(self, request: TeacherRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...

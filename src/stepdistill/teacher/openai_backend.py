@@ -1,0 +1,130 @@
+"""OpenAI-compatible HTTP teachers (OpenAI, vLLM, Ollama, llama.cpp's server, TGI, ...)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from typing import Any
+
+from stepdistill.errors import StepdistillError
+from stepdistill.teacher.base import Completion, TeacherRequest, Usage
+from stepdistill.teacher.retry import RetryPolicy, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+ENDPOINTS = ("chat", "completions")
+RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class OpenAITeacher:
+    """A model behind an OpenAI-compatible API, called through the ``openai`` package.
+
+    Args:
+        model: Model name the server knows.
+        base_url: API root, for example ``http://127.0.0.1:8080/v1``; None for OpenAI's.
+        endpoint: ``chat`` (``/chat/completions``) or ``completions``.
+        api_key_env: Environment variable holding the key. The key is read from there only,
+            and is never logged, cached or written.
+        retry: Attempts, backoff and per-attempt timeout. The client's own retries are off:
+            this class retries 429, 5xx, time-outs, connection errors and unreadable bodies,
+            and honours Retry-After.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        endpoint: str = "chat",
+        api_key_env: str = "OPENAI_API_KEY",
+        retry: RetryPolicy | None = None,
+        sleep: Any = asyncio.sleep,
+    ) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise StepdistillError(
+                "the openai teacher needs the openai package: pip install 'stepdistill[openai]'"
+            ) from None
+        if endpoint not in ENDPOINTS:
+            raise StepdistillError(f"endpoint must be one of {ENDPOINTS}, got {endpoint!r}")
+        self.model = model
+        self.base_url = base_url
+        self.endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self.name = f"openai:{model}"
+        self._sleep = sleep
+        self._openai = openai
+        # Local servers ignore the key, but the client insists on one.
+        api_key = os.environ.get(api_key_env) or "no-key"
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=0, timeout=self.retry.timeout
+        )
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "backend": "openai",
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "base_url": self.base_url,
+        }
+
+    async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
+        settings = request.settings
+        common: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+        }
+        if settings.stop:
+            common["stop"] = list(settings.stop[:4])  # the API takes at most four
+        if self.endpoint == "chat":
+            messages = request.message_list or [{"role": "user", "content": request.prompt or ""}]
+            response = await self._client.chat.completions.create(messages=messages, **common)
+            text = response.choices[0].message.content
+        else:
+            prompt = request.prompt
+            if prompt is None:
+                prompt = "\n\n".join(message["content"] for message in request.message_list)
+            response = await self._client.completions.create(prompt=prompt, **common)
+            text = response.choices[0].text
+        if text is None:
+            raise ValueError("the response holds no text")
+        usage = getattr(response, "usage", None)
+        return text, Usage(
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    async def complete(self, request: TeacherRequest) -> Completion:
+        """One completion, retried as the policy says; a final failure comes back as data."""
+        openai = self._openai
+        error = "not attempted"
+        for attempt in range(1, self.retry.max_attempts + 1):
+            retry_after = None
+            try:
+                text, usage = await self._call(request)
+                return Completion(text=text, usage=usage, attempts=attempt)
+            except openai.APIStatusError as status_error:
+                error = f"HTTP {status_error.status_code}: {str(status_error.message)[:200]}"
+                if status_error.status_code not in RETRY_STATUSES:
+                    return Completion(text=None, error=error, attempts=attempt)
+                headers = getattr(status_error.response, "headers", None) or {}
+                retry_after = parse_retry_after(headers.get("retry-after"))
+            except openai.APITimeoutError:
+                error = f"timed out after {self.retry.timeout:g} s"
+            except openai.APIConnectionError as connection_error:
+                error = f"connection error: {connection_error}"
+            except Exception as bad_body:  # a 200 with a body that is not a completion
+                error = f"unreadable response: {type(bad_body).__name__}: {str(bad_body)[:200]}"
+            if attempt < self.retry.max_attempts:
+                delay = self.retry.delay(attempt, retry_after, random)
+                logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)
+                await self._sleep(delay)
+        return Completion(text=None, error=error, attempts=self.retry.max_attempts)
+
+    async def aclose(self) -> None:
+        await self._client.close()
