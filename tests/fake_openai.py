@@ -159,6 +159,5 @@ def svamp_answer(body: dict[str, Any]) -> str:
     """A deterministic teacher for SVAMP-style prompts: adds the first two numbers it sees."""
     import re
 
-    numbers = re.findall(r"\d+", prompt_of(body).split("Q:")[-1])[:2] or ["1", "1"]
-    a, b = (numbers + ["0"])[:2]
+    a, b = [*re.findall(r"\d+", prompt_of(body).split("Q:")[-1]), "1", "1"][:2]
     return f"We add {a} and {b}. The answer is ({a} + {b})."

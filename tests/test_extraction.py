@@ -143,7 +143,7 @@ def test_agree_with_gold_filter_counts_and_marks_records():
     assert all(not r.usable and r.filtered.startswith("agree-with-gold") for r in filtered)
     assert all(
         SVAMP.metric.score(r.teacher_label, e.label)
-        for r, e in zip(records, examples)
+        for r, e in zip(records, examples, strict=True)
         if not r.filtered
     )
 

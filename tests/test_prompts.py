@@ -21,7 +21,7 @@ from stepdistill.tasks import TASKS, get_task
 
 @pytest.mark.parametrize("name", TASKS.names())
 def test_each_style_writes_answers_its_task_parser_reads(name):
-    """The answer layout of the prompts and the task's answer pattern agree, exemplar by exemplar."""
+    """The prompts' answer layout and the task's answer pattern agree, exemplar by exemplar."""
     task, style = get_task(name), style_for(name)
     exemplars = builtin_exemplars(task)
     assert len(exemplars) >= 3
