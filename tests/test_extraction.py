@@ -28,7 +28,7 @@ from stepdistill.prompts import builtin_exemplars, style_for
 from stepdistill.tasks import get_task
 from stepdistill.teacher import GenerationSettings, RetryPolicy, TeacherRequest
 from stepdistill.teacher.openai_backend import OpenAITeacher
-from tiny import arithmetic_examples
+from tiny import arithmetic_examples, teacher_file_train_args
 
 SVAMP = get_task("svamp")
 STYLE = style_for("svamp")
@@ -331,26 +331,7 @@ def test_train_uses_a_teacher_file_in_place_of_the_palm_outputs(paper_dir, tiny_
     assert "30 examples: 30 ok" in result.stdout
 
     out = tmp_path / "student"
-    args = ["train", "--task", "svamp", "--data-dir", str(paper_dir), "--method", "step-by-step"]
-    args += [
-        "--student",
-        str(tiny_t5_dir),
-        "--output",
-        str(out),
-        "--teacher-file",
-        str(teacher_file),
-    ]
-    args += [
-        "--label-source",
-        "teacher",
-        "--max-steps",
-        "2",
-        "--batch-size",
-        "4",
-        "--eval-steps",
-        "2",
-    ]
-    args += ["--max-valid-examples", "4", "--max-new-tokens", "8"]
+    args = teacher_file_train_args(paper_dir, tiny_t5_dir, teacher_file, out)
     assert main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     info = json.loads((out / "stepdistill.json").read_text())

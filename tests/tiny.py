@@ -108,3 +108,29 @@ def tiny_llama(folder: Path) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def teacher_file_train_args(
+    paper_dir: Path, student: Path, teacher_file: Path, output: Path
+) -> list[str]:
+    """CLI arguments of a two-step step-by-step run on SVAMP with a teacher file's labels."""
+    args = ["train", "--task", "svamp", "--data-dir", str(paper_dir), "--method", "step-by-step"]
+    args += [
+        "--student",
+        str(student),
+        "--output",
+        str(output),
+        "--teacher-file",
+        str(teacher_file),
+    ]
+    args += [
+        "--label-source",
+        "teacher",
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--eval-steps",
+        "2",
+    ]
+    return [*args, "--max-valid-examples", "4", "--max-new-tokens", "8"]

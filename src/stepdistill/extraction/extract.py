@@ -27,7 +27,7 @@ from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.tasks.base import Task
 from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest, Usage
 from stepdistill.teacher.cache import CompletionCache
-from stepdistill.teacher.runner import run_requests
+from stepdistill.teacher.runner import RunStats, run_requests
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,14 @@ class ExtractionReport:
     failed_requests: int = 0
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None
+
+    def add(self, stats: RunStats) -> None:
+        """Count one batch of requests."""
+        self.requests += stats.requests
+        self.cached += stats.cached
+        self.sent += stats.sent
+        self.failed_requests += stats.failed
+        self.usage.add(stats.usage)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,14 +208,7 @@ async def extract_async(
     )
     texts = [c.text for c in completions]
     errors = [c.error for c in completions]
-    for name, value in (
-        ("requests", stats.requests),
-        ("cached", stats.cached),
-        ("sent", stats.sent),
-    ):
-        setattr(report, name, getattr(report, name) + value)
-    report.failed_requests += stats.failed
-    report.usage.add(stats.usage)
+    report.add(stats)
     if config.zero_shot:
         follow_ups = answer_requests(reasoning, texts, style)
         asked = [r for r in follow_ups if r is not None]
@@ -219,11 +220,7 @@ async def extract_async(
             progress=progress,
             description="answers",
         )
-        report.requests += stats.requests
-        report.cached += stats.cached
-        report.sent += stats.sent
-        report.failed_requests += stats.failed
-        report.usage.add(stats.usage)
+        report.add(stats)
         answer_iter = iter(answers)
         for i, follow_up in enumerate(follow_ups):
             if follow_up is None:
