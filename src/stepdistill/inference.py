@@ -44,6 +44,7 @@ class LabelPredictor:
             max_new_tokens=self.max_new_tokens,
             batch_size=batch_size or self.config.eval_batch_size,
             progress=progress,
+            output_prefix=self.method.label_output_prefix(self.config),
         )
         return [self.method.read_label(text, self.task, self.config) for text in texts]
 

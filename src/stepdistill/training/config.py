@@ -32,6 +32,8 @@ class TrainConfig:
         warmup_steps: Linear warm-up updates.
         weight_decay: AdamW weight decay.
         report_to: ``none`` or ``tensorboard`` (logs under ``<output>/checkpoints/runs``).
+        group_by_length: Batch examples of similar length together (with some randomness), so
+            that little of each batch is padding.
     """
 
     method: ClassVar[str] = ""
@@ -53,6 +55,7 @@ class TrainConfig:
     warmup_steps: int = 0
     weight_decay: float = 0.0
     report_to: str = "none"
+    group_by_length: bool = True
 
     def __post_init__(self) -> None:
         if self.label_source not in LABEL_SOURCES:
@@ -102,6 +105,9 @@ class StepByStepConfig(TrainConfig):
         alpha: Weight of the label loss (paper: 0.5).
         label_prefix: Input prefix of the label task (reference: ``predict: ``).
         rationale_prefix: Input prefix of the rationale task (reference: ``explain: ``).
+        shared_input: Put the two prefixes on the output side instead, so that the input is
+            computed once for both tasks (faster; off by default, the paper's way is the input
+            prefix).
     """
 
     method: ClassVar[str] = "step-by-step"
@@ -109,6 +115,7 @@ class StepByStepConfig(TrainConfig):
     alpha: float = 0.5
     label_prefix: str = "predict: "
     rationale_prefix: str = "explain: "
+    shared_input: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -43,6 +43,10 @@ class PairEncoder:
         ids = self.tokenizer(source, truncation=True, max_length=room)["input_ids"]
         return ids + self.separator_ids
 
+    def marker_ids(self, marker: str) -> list[int]:
+        """Ids of an output-side task marker (shared-input training), without special tokens."""
+        return self.tokenizer(marker, add_special_tokens=False)["input_ids"]
+
     def target_ids(self, target: str) -> list[int]:
         """Target ids, ending with eos (added here so every tokenizer behaves alike)."""
         ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
@@ -87,3 +91,44 @@ class TaskBatchCollator:
                 "labels": pad([e.labels for e in encoded], IGNORE_INDEX),
             }
         return batch
+
+
+def _accepts_logits_to_keep(model: Any) -> bool:
+    import inspect
+
+    forward = getattr(model, "module", model).forward
+    return "logits_to_keep" in inspect.signature(forward).parameters
+
+
+def causal_lm_loss(
+    model: Any,
+    *,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    labels: torch.Tensor,
+    position_ids: torch.Tensor | None = None,
+    segments: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Per-token cross-entropy of a causal LM on its labelled tokens only.
+
+    The output layer (the full vocabulary) runs only on the positions that predict a labelled
+    token, not on the prompt: with a 49k vocabulary that is a fifth of the model's compute per
+    position. Returns the losses, the labels they score, and each one's segment (if given).
+    """
+    next_labels = labels[:, 1:]
+    wanted = (next_labels != IGNORE_INDEX).any(dim=0).nonzero().squeeze(-1)
+    keep = torch.arange(int(wanted.min()), int(wanted.max()) + 1, device=labels.device)
+    extra = {"position_ids": position_ids} if position_ids is not None else {}
+    if _accepts_logits_to_keep(model):
+        logits = model(
+            input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=keep, **extra
+        ).logits
+    else:
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits[:, keep]
+    kept_labels = next_labels[:, keep]
+    scored = kept_labels != IGNORE_INDEX
+    losses = torch.nn.functional.cross_entropy(
+        logits[scored].float(), kept_labels[scored], reduction="none"
+    )
+    kept_segments = segments[:, 1:][:, keep][scored] if segments is not None else None
+    return losses, kept_labels[scored], kept_segments

@@ -20,20 +20,24 @@ def generate_texts(
     max_new_tokens: int,
     batch_size: int = 32,
     progress: bool = False,
+    output_prefix: str = "",
 ) -> list[str]:
     """Greedy continuations of ``sources``, decoded without special tokens, in input order.
 
     Inputs are sorted by length so that each batch carries little padding; causal prompts
     are padded on the left so that every row's answer starts at the same position.
+    ``output_prefix`` (a shared-input task marker) is given to the student as the start of its
+    output and is not part of the returned text.
     """
     tokenizer = encoder.tokenizer
-    encoded = [encoder.source_ids(source) for source in sources]
+    prefix_ids = encoder.marker_ids(output_prefix) if output_prefix else []
+    seq2seq = encoder.kind == "seq2seq"
+    encoded = [encoder.source_ids(source) + ([] if seq2seq else prefix_ids) for source in sources]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     outputs: list[str] = [""] * len(encoded)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    seq2seq = encoder.kind == "seq2seq"
     try:
         for start in tqdm(
             range(0, len(order), batch_size), desc="generating", disable=not progress, leave=False
@@ -42,9 +46,16 @@ def generate_texts(
             ids = [encoded[i] for i in rows]
             input_ids = pad(ids, tokenizer.pad_token_id, left=not seq2seq).to(device)
             mask = attention_mask(ids, left=not seq2seq).to(device)
+            extra = {}
+            if seq2seq and prefix_ids:
+                start = model.config.decoder_start_token_id
+                extra["decoder_input_ids"] = torch.tensor(
+                    [[start, *prefix_ids]] * len(rows), device=device
+                )
             generated = model.generate(
                 input_ids=input_ids,
                 attention_mask=mask,
+                **extra,
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 num_beams=1,
@@ -53,6 +64,8 @@ def generate_texts(
             )
             if not seq2seq:
                 generated = generated[:, input_ids.shape[1] :]
+            elif prefix_ids:
+                generated = generated[:, 1 + len(prefix_ids) :]
             texts = tokenizer.batch_decode(generated, skip_special_tokens=True)
             for row, text in zip(rows, texts, strict=True):
                 outputs[row] = text.strip()

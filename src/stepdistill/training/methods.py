@@ -60,6 +60,15 @@ class TrainingMethod:
         """The model input that asks for the label (the only task run at inference)."""
         return text
 
+    def output_markers(self, config: TrainConfig) -> dict[str, str] | None:
+        """Task markers on the output side (shared-input training), or None."""
+        return None
+
+    def label_output_prefix(self, config: TrainConfig) -> str:
+        """Text the student's output starts with before the label (given, not generated)."""
+        markers = self.output_markers(config)
+        return markers[LABEL_TASK] if markers else ""
+
     def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
         """The label in a generated text: its canonical form if valid, else the text itself.
 
@@ -95,16 +104,26 @@ class Standard(TrainingMethod):
 class StepByStep(TrainingMethod):
     def pairs(self, example: Example, config: StepByStepConfig) -> TaskPairs:
         label = training_label(example, config.label_source)
+        label_source, rationale_source = (
+            (example.input, example.input)
+            if config.shared_input
+            else (config.label_prefix + example.input, config.rationale_prefix + example.input)
+        )
         return {
-            LABEL_TASK: (config.label_prefix + example.input, label),
-            RATIONALE_TASK: (config.rationale_prefix + example.input, usable_rationale(example)),
+            LABEL_TASK: (label_source, label),
+            RATIONALE_TASK: (rationale_source, usable_rationale(example)),
         }
+
+    def output_markers(self, config: StepByStepConfig) -> dict[str, str] | None:
+        if not config.shared_input:
+            return None
+        return {LABEL_TASK: config.label_prefix, RATIONALE_TASK: config.rationale_prefix}
 
     def loss_weights(self, config: StepByStepConfig) -> dict[str, float]:
         return {LABEL_TASK: config.alpha, RATIONALE_TASK: 1.0 - config.alpha}
 
     def label_source_text(self, text: str, config: StepByStepConfig) -> str:
-        return config.label_prefix + text
+        return text if config.shared_input else config.label_prefix + text
 
 
 class SingleTask(TrainingMethod):

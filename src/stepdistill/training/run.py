@@ -20,9 +20,15 @@ from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
 from stepdistill.inference import INFO_FILE, LabelPredictor, task_to_info
 from stepdistill.training.config import TrainConfig
-from stepdistill.training.features import CAUSAL_SEPARATOR, Encoded, PairEncoder, TaskBatchCollator
+from stepdistill.training.features import (
+    CAUSAL_SEPARATOR,
+    IGNORE_INDEX,
+    PairEncoder,
+    TaskBatchCollator,
+)
 from stepdistill.training.methods import LABEL_TASK, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
+from stepdistill.training.shared_input import SharedInputCollator, SharedInputEncoder
 from stepdistill.training.students import Student, load_student
 
 logger = logging.getLogger(__name__)
@@ -69,19 +75,38 @@ def versions() -> dict[str, str]:
 
 
 def _encode_all(
-    encoder: PairEncoder, pairs: list[dict[str, tuple[str, str]]]
-) -> list[dict[str, Encoded]]:
-    return [
-        {task: encoder.encode(source, target) for task, (source, target) in item.items()}
-        for item in tqdm(pairs, desc="tokenizing", disable=len(pairs) < 2000, leave=False)
-    ]
+    encoder: PairEncoder,
+    pairs: list[dict[str, tuple[str, str]]],
+    markers: dict[str, str] | None,
+) -> tuple[list[Any], list[int], int]:
+    """Training items, their token counts (for length grouping) and the longest label."""
+    items: list[Any] = []
+    lengths: list[int] = []
+    longest_label = 0
+    shared = SharedInputEncoder(encoder, markers) if markers else None
+    for item in tqdm(pairs, desc="tokenizing", disable=len(pairs) < 2000, leave=False):
+        if shared is not None:
+            source = next(iter(item.values()))[0]
+            encoded = shared.encode(source, {task: target for task, (_, target) in item.items()})
+            lengths.append(
+                len(encoded.source_ids) + sum(len(m) + len(t) for m, t in encoded.targets.values())
+            )
+            longest_label = max(longest_label, len(encoded.targets[LABEL_TASK][1]))
+        else:
+            encoded = {
+                task: encoder.encode(source, target) for task, (source, target) in item.items()
+            }
+            lengths.append(sum(len(e.input_ids) + len(e.labels) for e in encoded.values()))
+            label = encoded[LABEL_TASK].labels
+            longest_label = max(longest_label, sum(1 for t in label if t != IGNORE_INDEX))
+        items.append(encoded)
+    return items, lengths, longest_label
 
 
-def _max_new_tokens(config: TrainConfig, encoded: list[dict[str, Encoded]]) -> int:
+def _max_new_tokens(config: TrainConfig, longest_label: int) -> int:
     if config.max_new_tokens is not None:
         return config.max_new_tokens
-    longest = max(sum(1 for t in item[LABEL_TASK].labels if t != -100) for item in encoded)
-    return min(config.max_target_length, longest + 8)
+    return min(config.max_target_length, longest_label + 8)
 
 
 def _training_arguments(config: TrainConfig, output: Path, has_valid: bool) -> Any:
@@ -174,14 +199,15 @@ def train_student(
         max_input_length=config.max_input_length,
         max_target_length=config.max_target_length,
     )
-    encoded = _encode_all(encoder, pairs)
+    markers = training_method.output_markers(config)
+    encoded, lengths, longest_label = _encode_all(encoder, pairs, markers)
     predictor = LabelPredictor(
         model=student.model,
         encoder=encoder,
         task=task,
         method=training_method,
         config=config,
-        max_new_tokens=_max_new_tokens(config, encoded),
+        max_new_tokens=_max_new_tokens(config, longest_label),
     )
     eval_seconds = 0.0
 
@@ -208,10 +234,18 @@ def train_student(
         args=args,
         train_dataset=encoded,
         eval_dataset=valid or None,
-        data_collator=TaskBatchCollator(student.tokenizer.pad_token_id, student.kind),
+        data_collator=SharedInputCollator(
+            student.tokenizer.pad_token_id,
+            student.kind,
+            getattr(student.model.config, "decoder_start_token_id", None),
+        )
+        if markers
+        else TaskBatchCollator(student.tokenizer.pad_token_id, student.kind),
         processing_class=student.tokenizer,
         loss_weights=training_method.loss_weights(config),
         evaluator=evaluate_on_valid if valid else None,
+        kind=student.kind,
+        lengths=lengths if config.group_by_length else None,
     )
     checkpoint = get_last_checkpoint(str(output / CHECKPOINTS)) if resume else None
     if resume and checkpoint is None:
@@ -280,6 +314,7 @@ def train_student(
         "config": {k: v for k, v in config.to_dict().items() if k != "method"},
         "prompts": {
             "label_source_example": training_method.label_source_text("<input>", config),
+            "label_output_prefix": training_method.label_output_prefix(config),
             "causal_separator": CAUSAL_SEPARATOR if student.kind != "seq2seq" else None,
         },
         "student": {"name": student.name, "kind": student.kind},

@@ -8,6 +8,10 @@ from typing import Any
 
 import torch
 from transformers import Trainer
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from stepdistill.training.features import causal_lm_loss
+from stepdistill.training.shared_input import shared_task_losses
 
 
 class DistillTrainer(Trainer):
@@ -17,6 +21,8 @@ class DistillTrainer(Trainer):
         loss_weights: Task name -> weight (step-by-step: label alpha, rationale 1 - alpha).
         evaluator: Called with the model, returns metrics such as ``{"accuracy": 0.4}``;
             used for validation instead of the Trainer's loss-only evaluation loop.
+        kind: ``seq2seq`` or ``causal``.
+        lengths: Token count of every training item; given, batches group similar lengths.
     """
 
     def __init__(
@@ -24,17 +30,41 @@ class DistillTrainer(Trainer):
         *args: Any,
         loss_weights: dict[str, float],
         evaluator: Callable[[Any], dict[str, float]] | None = None,
+        kind: str = "seq2seq",
+        lengths: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.loss_weights = loss_weights
         self.evaluator = evaluator
+        self.kind = kind
+        self.lengths = lengths
         self._task_loss_sums: dict[str, float] = {}
         self._task_loss_counts: dict[str, int] = {}
 
-    def task_losses(self, model: Any, inputs: dict[str, dict[str, torch.Tensor]]) -> dict[str, Any]:
-        """Mean token cross-entropy of each task's batch (one forward pass per task)."""
+    def task_losses(self, model: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Mean token cross-entropy of each task: from one shared-input batch, or from one
+        batch (and forward pass) per task."""
+        if "tasks" in inputs or "task_names" in inputs:
+            return shared_task_losses(model, inputs, self.kind)
+        if self.kind == "causal":
+            return {
+                task: causal_lm_loss(model, **inputs[task])[0].mean() for task in self.loss_weights
+            }
         return {task: model(**inputs[task]).loss for task in self.loss_weights}
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        if self.lengths is None:
+            return super()._get_train_sampler(train_dataset)
+        generator = torch.Generator()
+        generator.manual_seed(
+            self.args.data_seed if self.args.data_seed is not None else self.args.seed
+        )
+        return LengthGroupedSampler(
+            self.args.train_batch_size * self.args.gradient_accumulation_steps,
+            lengths=self.lengths,
+            generator=generator,
+        )
 
     def compute_loss(
         self,
@@ -52,6 +82,8 @@ class DistillTrainer(Trainer):
         return (loss, losses) if return_outputs else loss
 
     def floating_point_ops(self, inputs: dict[str, Any]) -> int:
+        if "input_ids" in inputs:  # a shared-input batch
+            return super().floating_point_ops(inputs)
         return sum(
             super(DistillTrainer, self).floating_point_ops(batch) for batch in inputs.values()
         )

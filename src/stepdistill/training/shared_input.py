@@ -1,0 +1,158 @@
+"""Shared-input multi-task training: the input is computed once and both targets attend to it.
+
+The task marker moves from the input (``predict: x`` / ``explain: x``, the paper's way, two full
+passes) to the output side: the model reads ``x`` once and continues with ``predict: <label>``
+or ``explain: <rationale>``; the marker tokens are given, not learned.
+
+- seq2seq students: one encoder pass, then one decoder pass per task over the same encoder states.
+- decoder-only students: one sequence ``x sep | predict: label eos | explain: rationale eos``
+  with a block attention mask (each target block sees the input and itself, never the other
+  block) and position ids that restart after the input, so each block is computed exactly as
+  in its own sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from stepdistill.training.features import IGNORE_INDEX, PairEncoder, causal_lm_loss, pad
+
+
+@dataclass(frozen=True)
+class SharedItem:
+    """One example: the input ids once, and per task (marker ids, target ids ending in eos)."""
+
+    source_ids: list[int]
+    targets: dict[str, tuple[list[int], list[int]]]
+
+
+class SharedInputEncoder:
+    """Encodes an input and its per-task targets for shared-input training."""
+
+    def __init__(self, encoder: PairEncoder, markers: dict[str, str]):
+        self.encoder = encoder
+        self.markers = {task: encoder.marker_ids(text) for task, text in markers.items()}
+
+    def encode(self, source: str, targets: dict[str, str]) -> SharedItem:
+        return SharedItem(
+            self.encoder.source_ids(source),
+            {
+                task: (self.markers[task], self.encoder.target_ids(text))
+                for task, text in targets.items()
+            },
+        )
+
+
+class SharedInputCollator:
+    """Pads shared-input items into a seq2seq or a causal batch (see the module docstring)."""
+
+    def __init__(self, pad_token_id: int, kind: str, decoder_start_token_id: int | None = None):
+        self.pad_token_id = pad_token_id
+        self.kind = kind
+        self.decoder_start_token_id = decoder_start_token_id
+
+    def __call__(self, items: Sequence[SharedItem]) -> dict[str, Any]:
+        if self.kind == "seq2seq":
+            return self._seq2seq(items)
+        return self._causal(items)
+
+    def _seq2seq(self, items: Sequence[SharedItem]) -> dict[str, Any]:
+        sources = [item.source_ids for item in items]
+        batch: dict[str, Any] = {
+            "input_ids": pad(sources, self.pad_token_id),
+            "attention_mask": pad([[1] * len(s) for s in sources], 0),
+            "tasks": {},
+        }
+        for task in items[0].targets:
+            decoder_inputs, labels = [], []
+            for item in items:
+                marker, target = item.targets[task]
+                # the decoder reads start, marker, target[:-1] and predicts marker[1:], target;
+                # only the target positions count
+                decoder_inputs.append([self.decoder_start_token_id, *marker, *target[:-1]])
+                labels.append([IGNORE_INDEX] * len(marker) + target)
+            batch["tasks"][task] = {
+                "decoder_input_ids": pad(decoder_inputs, self.pad_token_id),
+                "decoder_attention_mask": pad([[1] * len(d) for d in decoder_inputs], 0),
+                "labels": pad(labels, IGNORE_INDEX),
+            }
+        return batch
+
+    def _causal(self, items: Sequence[SharedItem]) -> dict[str, Any]:
+        tasks = list(items[0].targets)
+        rows, labels, positions, segments = [], [], [], []
+        for item in items:
+            ids = list(item.source_ids)
+            row_labels = [IGNORE_INDEX] * len(ids)
+            row_positions = list(range(len(ids)))
+            row_segments = [0] * len(ids)
+            for number, task in enumerate(tasks, start=1):
+                marker, target = item.targets[task]
+                block = [*marker, *target]
+                ids += block
+                row_labels += [IGNORE_INDEX] * len(marker) + target
+                row_positions += range(len(item.source_ids), len(item.source_ids) + len(block))
+                row_segments += [number] * len(block)
+            rows.append(ids)
+            labels.append(row_labels)
+            positions.append(row_positions)
+            segments.append(row_segments)
+        input_ids = pad(rows, self.pad_token_id)
+        segment_ids = pad(segments, -1)  # -1: padding
+        return {
+            "input_ids": input_ids,
+            "attention_mask": block_attention_mask(segment_ids),
+            "position_ids": pad(positions, 0),
+            # not "labels": the Trainer would then count tokens and stop scaling the loss for
+            # gradient accumulation
+            "target_ids": pad(labels, IGNORE_INDEX),
+            "label_segments": segment_ids,
+            "task_names": tasks,
+        }
+
+
+def block_attention_mask(segments: torch.Tensor) -> torch.Tensor:
+    """Boolean (batch, 1, length, length) mask: causal, and a target block (segment > 0) sees the
+    input (segment 0) and itself only. Padding (segment -1) sees only itself, so that no row of
+    the attention is empty."""
+    length = segments.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool).tril()
+    query, key = segments[:, :, None], segments[:, None, :]
+    allowed = (key == 0) | (key == query)
+    allowed &= (query >= 0) & (key >= 0)
+    mask = allowed & causal
+    mask |= torch.eye(length, dtype=torch.bool)
+    return mask[:, None, :, :]
+
+
+def shared_task_losses(model: Any, batch: dict[str, Any], kind: str) -> dict[str, torch.Tensor]:
+    """Mean token cross-entropy of each task from one shared-input batch."""
+    if kind == "seq2seq":
+        losses: dict[str, torch.Tensor] = {}
+        encoder_states = None
+        for task, decoder in batch["tasks"].items():
+            inputs = {"attention_mask": batch["attention_mask"], **decoder}
+            if encoder_states is None:
+                output = model(input_ids=batch["input_ids"], **inputs)
+                encoder_states = (output.encoder_last_hidden_state,)
+            else:
+                output = model(encoder_outputs=encoder_states, **inputs)
+            losses[task] = output.loss
+        return losses
+    labels, segments = batch["target_ids"], batch["label_segments"]
+    per_token, _, next_segments = causal_lm_loss(
+        model,
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        position_ids=batch["position_ids"],
+        labels=labels,
+        segments=segments,
+    )
+    return {
+        task: per_token[next_segments == number].mean()
+        for number, task in enumerate(batch["task_names"], start=1)
+    }
