@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/teacher_throughput.py [--requests 400] [--latency 0.2]
 
 A server answering in 200 ms allows concurrency / 0.2 requests/s (80 at concurrency 16). The
-client runs at concurrency 1 and 16 side by side in one run, and the achieved rate is reported
-as a ratio of what the latency allows. Writes benchmarks/results/teacher_throughput.json.
+server (an asyncio server in tests/fake_openai.py) runs in its own process, as a real one would;
+the client (OpenAITeacher + run_requests, as `stepdistill extract` uses them) runs at concurrency
+1 and 16 side by side in one run, and the achieved rate is reported as a ratio of what the
+latency allows. Writes benchmarks/results/teacher_throughput.json.
 """
 
 from __future__ import annotations
@@ -13,32 +15,34 @@ import argparse
 import asyncio
 import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the in-process fake OpenAI server
+from stepdistill.teacher import GenerationSettings, RetryPolicy, TeacherRequest
+from stepdistill.teacher.openai_backend import OpenAITeacher
+from stepdistill.teacher.runner import run_requests
 
-from fake_openai import FakeOpenAI, svamp_answer  # noqa: E402
-from stepdistill.teacher import GenerationSettings, RetryPolicy, TeacherRequest  # noqa: E402
-from stepdistill.teacher.openai_backend import OpenAITeacher  # noqa: E402
-from stepdistill.teacher.runner import run_requests  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "tests" / "fake_openai.py"
 
 
 async def measure(base_url: str, requests: int, concurrency: int) -> dict:
     teacher = OpenAITeacher("fake", base_url=base_url, retry=RetryPolicy(timeout=30))
     settings = GenerationSettings(max_tokens=32)
     batch = [
-        TeacherRequest(prompt=f"Q: {i} and {i + 1}\nA:", settings=settings) for i in range(requests)
+        TeacherRequest.chat([{"role": "user", "content": f"Q: {i} and {i + 1}\nA:"}], settings)
+        for i in range(requests)
     ]
-    # one warm-up request opens the connection pool outside the timed part
+    # one request outside the timed part: imports, first connection
     await teacher.complete(TeacherRequest(prompt="Q: 0 and 0\nA:", settings=settings))
     start = time.perf_counter()
     completions, stats = await run_requests(teacher, batch, concurrency=concurrency, progress=False)
     seconds = time.perf_counter() - start
     await teacher.aclose()
-    assert all(c.ok for c in completions), stats
+    if not all(c.ok for c in completions):
+        raise RuntimeError(f"some requests failed: {stats}")
     return {
         "concurrency": concurrency,
         "requests": requests,
@@ -55,10 +59,16 @@ def main() -> None:
         "--output", type=Path, default=ROOT / "benchmarks" / "results" / "teacher_throughput.json"
     )
     args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, str(SERVER), "--delay", str(args.latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     rows = []
-    with FakeOpenAI(svamp_answer, delay=args.latency) as server:
+    try:
+        base_url = server.stdout.readline().strip()
         for concurrency, requests in ((1, max(20, args.requests // 16)), (16, args.requests)):
-            row = asyncio.run(measure(server.base_url, requests, concurrency))
+            row = asyncio.run(measure(base_url, requests, concurrency))
             row["allowed_requests_per_second"] = concurrency / args.latency
             row["ratio_of_allowed"] = round(
                 row["requests_per_second"] / row["allowed_requests_per_second"], 4
@@ -69,6 +79,9 @@ def main() -> None:
                 f"{row['ratio_of_allowed']:.1%} of the "
                 f"{row['allowed_requests_per_second']:.0f} req/s allowed"
             )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
     result = {
         "latency_seconds": args.latency,
         "runs": rows,

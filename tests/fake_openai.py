@@ -116,27 +116,8 @@ class FakeOpenAI:
                     return
                 if server.delay:
                     time.sleep(server.delay)
-                text = server.answer(body)
-                usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-                if self.path.endswith("/chat/completions"):
-                    choice = {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": text},
-                    }
-                    kind = "chat.completion"
-                else:
-                    choice = {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None}
-                    kind = "text_completion"
-                payload = {
-                    "id": f"x{number}",
-                    "object": kind,
-                    "created": 0,
-                    "model": body.get("model", "fake"),
-                    "choices": [choice],
-                    "usage": usage,
-                }
-                self._send(200, json.dumps(payload).encode())
+                payload = completion_payload(self.path, body, server.answer(body), number)
+                self._send(200, payload)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -155,9 +136,83 @@ class FakeOpenAI:
         self.server.server_close()
 
 
+def completion_payload(path: str, body: dict[str, Any], text: str, number: int) -> bytes:
+    """The JSON body of a chat or text completion answering ``body`` with ``text``."""
+    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    if path.endswith("/chat/completions"):
+        choice = {
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": text},
+        }
+        kind = "chat.completion"
+    else:
+        choice = {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None}
+        kind = "text_completion"
+    payload = {
+        "id": f"x{number}",
+        "object": kind,
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [choice],
+        "usage": usage,
+    }
+    return json.dumps(payload).encode()
+
+
+async def serve_fixed_latency(delay: float, ready: Callable[[str], None]) -> None:
+    """An asyncio server answering every POST after exactly ``delay`` seconds (keep-alive,
+    no threads), for throughput benchmarks: the client, not the server, is what is measured."""
+    import asyncio
+
+    count = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal count
+        try:
+            while request_line := await reader.readline():
+                headers = {}
+                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    key, _, value = line.decode().partition(":")
+                    headers[key.strip().lower()] = value.strip()
+                body = json.loads(
+                    await reader.readexactly(int(headers.get("content-length", 0))) or b"{}"
+                )
+                count += 1
+                await asyncio.sleep(delay)
+                path = request_line.split()[1].decode()
+                payload = completion_payload(path, body, svamp_answer(body), count)
+                head = (
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(payload)}\r\n\r\n"
+                )
+                writer.write(head.encode() + payload)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ready(f"http://127.0.0.1:{port}/v1")
+    async with server:
+        await server.serve_forever()
+
+
 def svamp_answer(body: dict[str, Any]) -> str:
     """A deterministic teacher for SVAMP-style prompts: adds the first two numbers it sees."""
     import re
 
     a, b = [*re.findall(r"\d+", prompt_of(body).split("Q:")[-1]), "1", "1"][:2]
     return f"We add {a} and {b}. The answer is ({a} + {b})."
+
+
+if __name__ == "__main__":  # a stand-alone fixed-latency server, for benchmarks
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description="fake OpenAI-compatible server on 127.0.0.1")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds every answer takes")
+    options = parser.parse_args()
+    asyncio.run(serve_fixed_latency(options.delay, lambda url: print(url, flush=True)))

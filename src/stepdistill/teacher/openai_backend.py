@@ -15,6 +15,7 @@ from stepdistill.teacher.retry import RetryPolicy, parse_retry_after
 logger = logging.getLogger(__name__)
 
 ENDPOINTS = ("chat", "completions")
+PATHS = {"chat": "chat/completions", "completions": "completions"}
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
@@ -73,30 +74,35 @@ class OpenAITeacher:
 
     async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
         settings = request.settings
-        common: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": settings.max_tokens,
             "temperature": settings.temperature,
             "top_p": settings.top_p,
         }
         if settings.stop:
-            common["stop"] = list(settings.stop[:4])  # the API takes at most four
+            body["stop"] = list(settings.stop[:4])  # the API takes at most four
         if self.endpoint == "chat":
-            messages = request.message_list or [{"role": "user", "content": request.prompt or ""}]
-            response = await self._client.chat.completions.create(messages=messages, **common)
-            text = response.choices[0].message.content
+            body["messages"] = request.message_list or [
+                {"role": "user", "content": request.prompt or ""}
+            ]
         else:
-            prompt = request.prompt
-            if prompt is None:
-                prompt = "\n\n".join(message["content"] for message in request.message_list)
-            response = await self._client.completions.create(prompt=prompt, **common)
-            text = response.choices[0].text
-        if text is None:
+            body["prompt"] = request.prompt or "\n\n".join(
+                message["content"] for message in request.message_list
+            )
+        # The client's low-level post: the same HTTP, headers, auth and errors as
+        # ``chat.completions.create``, without its per-call parameter transform and response
+        # model validation, which cost about a millisecond of CPU a request (a tenth of the
+        # throughput at concurrency 16 on two cores).
+        data = await self._client.post(f"/{PATHS[self.endpoint]}", body=body, cast_to=object)
+        choice = data["choices"][0]
+        text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
+        if not isinstance(text, str):
             raise ValueError("the response holds no text")
-        usage = getattr(response, "usage", None)
+        usage = data.get("usage") or {}
         return text, Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
         )
 
     async def complete(self, request: TeacherRequest) -> Completion:
