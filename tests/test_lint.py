@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+
 import shutil
 import subprocess
 import sys
@@ -31,12 +33,15 @@ def test_ruff_format_is_clean():
 
 
 def test_no_eval_or_exec_in_the_package():
-    offenders = [
-        f"{path}:{number}"
-        for path in (ROOT / "src").rglob("*.py")
-        for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if any(call in line.replace(" ", "") for call in ("eval(", "exec("))
-        and "_eval(" not in line
-        and "evaluate" not in line
-    ]
+    """Nothing a model or a file produced is ever executed: no call of the eval, exec or
+    compile builtins anywhere in the package (``model.eval()`` is a method, and fine)."""
+    offenders = []
+    for path in (ROOT / "src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("eval", "exec", "compile", "__import__")
+            ):
+                offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
