@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from fake_openai import (
     BAD_REQUEST,
     GARBAGE,
@@ -340,3 +342,31 @@ def test_train_uses_a_teacher_file_in_place_of_the_palm_outputs(paper_dir, tiny_
     assert metrics["train_examples"]["skipped_no_label"] == 720 - metrics["train_examples"]["used"]
     assert info["data"]["teacher_file"] == str(teacher_file)
     assert any("have a record in the teacher file" in note for note in info["data"]["notes"])
+
+
+def test_dry_run_counts_requests_tokens_and_cost_without_calling(paper_dir, tmp_path, capsys):
+    from stepdistill.cli.main import main
+
+    args = ["extract", "--task", "svamp", "--data-dir", str(paper_dir), "--split", "test"]
+    args += ["--teacher", "openai:gpt-x", "--base-url", "http://127.0.0.1:9/v1", "--n", "5"]
+    args += ["--output", str(tmp_path / "t.jsonl"), "--dry-run", "--max-tokens", "100"]
+    args += ["--price-per-1k-prompt", "0.5", "--price-per-1k-completion", "1.5"]
+    assert main(args) == 0  # port 9 answers nothing: any call would have failed
+    estimate = json.loads(capsys.readouterr().out)
+    assert estimate["examples"] == 200 and estimate["requests"] == 1000
+    assert estimate["max_completion_tokens"] == 100_000
+    assert estimate["estimated_prompt_tokens"] > 1000 * 200  # five exemplars in every prompt
+    expected = estimate["estimated_prompt_tokens"] / 1000 * 0.5 + 100_000 / 1000 * 1.5
+    assert estimate["estimated_max_cost"] == pytest.approx(expected)
+    assert not (tmp_path / "t.jsonl").exists()
+
+
+def test_a_real_run_reports_usage_and_cost(paper_dir, tmp_path):
+    with FakeOpenAI(svamp_answer) as server:
+        command = [*extract_command(server, paper_dir, tmp_path / "t.jsonl"), "--limit", "4"]
+        command += ["--price-per-1k-prompt", "1", "--price-per-1k-completion", "2", "--json"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    assert report["usage"] == {"prompt_tokens": 40, "completion_tokens": 20}
+    assert report["cost"] == pytest.approx(40 / 1000 * 1 + 20 / 1000 * 2)
