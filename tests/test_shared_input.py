@@ -93,3 +93,31 @@ def test_shared_input_loss_equals_two_separate_passes(tiny_student_dir, tmp_path
         assert parts[task].item() == pytest.approx(expected[task].item(), abs=1e-5)
     combined = alpha * expected["label"] + (1 - alpha) * expected["rationale"]
     assert loss.item() == pytest.approx(combined.item(), abs=1e-5)
+
+
+def test_length_grouped_batches_carry_less_padding(tiny_t5_dir, tmp_path):
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    student = load_student(str(tiny_t5_dir))
+    lengths = [5, 50, 6, 48, 7, 52, 5, 49] * 8
+    args = TrainingArguments(
+        output_dir=str(tmp_path), use_cpu=True, report_to=[], per_device_train_batch_size=4
+    )
+    grouped = DistillTrainer(
+        model=student.model,
+        args=args,
+        train_dataset=list(range(len(lengths))),
+        loss_weights={"label": 1.0},
+        lengths=lengths,
+    )._get_train_sampler()
+    assert isinstance(grouped, LengthGroupedSampler)
+    order = list(grouped)
+    assert sorted(order) == list(range(len(lengths)))
+
+    def padding(indices):
+        batches = [indices[i : i + 4] for i in range(0, len(indices), 4)]
+        return sum(
+            max(lengths[j] for j in b) * len(b) - sum(lengths[j] for j in b) for b in batches
+        )
+
+    assert padding(order) < padding(list(range(len(lengths)))) / 4

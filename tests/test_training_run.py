@@ -24,9 +24,18 @@ def weights(folder):
     return load_file(str(folder / "model.safetensors"))
 
 
-@pytest.mark.parametrize("method", ["standard", "step-by-step", "single-task"])
-def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, method):
-    config = make_config(method, learning_rate=1e-3, max_new_tokens=12, **FAST)
+VARIANTS = {
+    "standard": ("standard", {}),
+    "step-by-step": ("step-by-step", {}),
+    "step-by-step-shared-input": ("step-by-step", {"shared_input": True}),
+    "single-task": ("single-task", {}),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, variant):
+    method, extra = VARIANTS[variant]
+    config = make_config(method, learning_rate=1e-3, max_new_tokens=12, **FAST, **extra)
     data = arithmetic_task_data()
     result = train_student(
         data=data,

@@ -36,6 +36,8 @@ CONFIG_OPTIONS = {
     "save_total_limit": "save_total_limit",
     "warmup_steps": "warmup_steps",
     "report_to": "report_to",
+    "shared_input": "shared_input",
+    "group_by_length": "group_by_length",
 }
 
 
@@ -93,6 +95,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--save-total-limit", type=int, help="checkpoints kept (2)")
     group.add_argument("--warmup-steps", type=int, help="linear warm-up steps (0)")
     group.add_argument("--report-to", choices=("none", "tensorboard"))
+    group.add_argument(
+        "--shared-input",
+        action="store_const",
+        const=True,
+        help="step-by-step: task markers on the output side, the input computed once (faster)",
+    )
+    group.add_argument(
+        "--no-group-by-length",
+        dest="group_by_length",
+        action="store_const",
+        const=False,
+        help="random batches instead of batches of similar length",
+    )
     runs = train.add_mutually_exclusive_group()
     runs.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     runs.add_argument("--resume", action="store_true", help="continue from the last checkpoint")

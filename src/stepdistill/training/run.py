@@ -28,7 +28,11 @@ from stepdistill.training.features import (
 )
 from stepdistill.training.methods import LABEL_TASK, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
-from stepdistill.training.shared_input import SharedInputCollator, SharedInputEncoder
+from stepdistill.training.shared_input import (
+    SharedInputCollator,
+    SharedInputEncoder,
+    grouping_length,
+)
 from stepdistill.training.students import Student, load_student
 
 logger = logging.getLogger(__name__)
@@ -88,18 +92,15 @@ def _encode_all(
         if shared is not None:
             source = next(iter(item.values()))[0]
             encoded = shared.encode(source, {task: target for task, (_, target) in item.items()})
-            lengths.append(
-                len(encoded.source_ids) + sum(len(m) + len(t) for m, t in encoded.targets.values())
-            )
             longest_label = max(longest_label, len(encoded.targets[LABEL_TASK][1]))
         else:
             encoded = {
                 task: encoder.encode(source, target) for task, (source, target) in item.items()
             }
-            lengths.append(sum(len(e.input_ids) + len(e.labels) for e in encoded.values()))
             label = encoded[LABEL_TASK].labels
             longest_label = max(longest_label, sum(1 for t in label if t != IGNORE_INDEX))
         items.append(encoded)
+        lengths.append(grouping_length(encoded, encoder.kind))
     return items, lengths, longest_label
 
 

@@ -115,6 +115,21 @@ class SharedInputCollator:
         }
 
 
+def grouping_length(item: SharedItem | dict[str, Any], kind: str) -> int:
+    """The length that batches are grouped by, so that the costliest padding is avoided.
+
+    Causal students compute one sequence per task (or one shared sequence): its tokens.
+    Seq2seq students spend most of a step in the decoder, whose every position also runs the
+    full-vocabulary output layer: their target tokens.
+    """
+    if isinstance(item, SharedItem):
+        targets = sum(len(marker) + len(target) for marker, target in item.targets.values())
+        return targets if kind == "seq2seq" else len(item.source_ids) + targets
+    if kind == "seq2seq":
+        return sum(len(encoded.labels) for encoded in item.values())
+    return sum(len(encoded.input_ids) for encoded in item.values())
+
+
 def block_attention_mask(segments: torch.Tensor) -> torch.Tensor:
     """Boolean (batch, 1, length, length) mask: causal, and a target block (segment > 0) sees the
     input (segment 0) and itself only. Padding (segment -1) sees only itself, so that no row of
