@@ -151,6 +151,7 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         "student": student.name,
         "kind": student.kind,
         "parameters": parameters,
+        "parameter_groups": groups,
     }
     for name, values in stats.items():
         seconds = sum(values["seconds"])
