@@ -8,11 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from stepdistill import __version__
-from stepdistill.cli import data_commands, extract_commands, task_commands, train_commands
+from stepdistill.cli import (
+    data_commands,
+    extract_commands,
+    serve_commands,
+    task_commands,
+    train_commands,
+)
 from stepdistill.errors import StepdistillError
 
 # Each module adds its subcommands; a new command group is one more entry here.
-COMMAND_GROUPS = (data_commands, task_commands, extract_commands, train_commands)
+COMMAND_GROUPS = (data_commands, task_commands, extract_commands, train_commands, serve_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

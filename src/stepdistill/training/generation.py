@@ -72,3 +72,59 @@ def generate_texts(
     finally:
         model.train(was_training)
     return outputs
+
+
+@torch.inference_mode()
+def score_targets(
+    model: Any,
+    encoder: PairEncoder,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    output_prefix: str = "",
+    batch_size: int = 32,
+) -> list[float]:
+    """Log-likelihood (summed over tokens, eos included) of each target given its source."""
+    from stepdistill.training.features import IGNORE_INDEX
+
+    prefix = encoder.marker_ids(output_prefix) if output_prefix else []
+    seq2seq = encoder.kind == "seq2seq"
+    scores: list[float] = []
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    pad_id = encoder.tokenizer.pad_token_id
+    try:
+        for start in range(0, len(pairs), batch_size):
+            rows = pairs[start : start + batch_size]
+            sources = [encoder.source_ids(source) for source, _ in rows]
+            targets = [encoder.target_ids(target) for _, target in rows]
+            if seq2seq:
+                begin = model.config.decoder_start_token_id
+                decoder = [[begin, *prefix, *t[:-1]] for t in targets]
+                labels = pad([[IGNORE_INDEX] * len(prefix) + t for t in targets], IGNORE_INDEX)
+                logits = model(
+                    input_ids=pad(sources, pad_id).to(device),
+                    attention_mask=attention_mask(sources).to(device),
+                    decoder_input_ids=pad(decoder, pad_id).to(device),
+                    decoder_attention_mask=attention_mask(decoder).to(device),
+                ).logits
+            else:
+                full = [s + prefix + t for s, t in zip(sources, targets, strict=True)]
+                labels = pad(
+                    [
+                        [IGNORE_INDEX] * (len(s) + len(prefix)) + t
+                        for s, t in zip(sources, targets, strict=True)
+                    ],
+                    IGNORE_INDEX,
+                )[:, 1:]
+                logits = model(
+                    input_ids=pad(full, pad_id).to(device),
+                    attention_mask=attention_mask(full).to(device),
+                ).logits[:, :-1]
+            labels = labels.to(device)
+            log_probs = torch.log_softmax(logits.float(), dim=-1)
+            picked = log_probs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            scores.extend((picked * (labels != IGNORE_INDEX)).sum(dim=1).tolist())
+    finally:
+        model.train(was_training)
+    return scores

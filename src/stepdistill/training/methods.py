@@ -64,6 +64,11 @@ class TrainingMethod:
         """Task markers on the output side (shared-input training), or None."""
         return None
 
+    def rationale_request(self, text: str, config: TrainConfig) -> tuple[str, str] | None:
+        """(model input, output prefix) that asks for a rationale, or None if the method
+        never learned to write one."""
+        return None
+
     def label_output_prefix(self, config: TrainConfig) -> str:
         """Text the student's output starts with before the label (given, not generated)."""
         markers = self.output_markers(config)
@@ -124,6 +129,11 @@ class StepByStep(TrainingMethod):
 
     def label_source_text(self, text: str, config: StepByStepConfig) -> str:
         return text if config.shared_input else config.label_prefix + text
+
+    def rationale_request(self, text: str, config: StepByStepConfig) -> tuple[str, str] | None:
+        if config.shared_input:
+            return text, config.rationale_prefix
+        return config.rationale_prefix + text, ""
 
 
 class SingleTask(TrainingMethod):

@@ -1,0 +1,76 @@
+"""``stepdistill predict`` and ``stepdistill serve``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from stepdistill.errors import StepdistillError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    predict = subparsers.add_parser("predict", help="predict labels for a JSONL file")
+    predict.add_argument("--model", required=True, type=Path, help="folder written by train")
+    predict.add_argument("--input", required=True, type=Path, help="JSONL: `input` or raw fields")
+    predict.add_argument("--output", required=True, type=Path, help="JSONL to write")
+    predict.add_argument("--rationale", action="store_true", help="also generate the rationale")
+    predict.add_argument(
+        "--score-labels", action="store_true", help="closed label sets: score every candidate"
+    )
+    predict.add_argument("--batch-size", type=int, help="inputs per generation batch")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    predict.set_defaults(handler=run_predict)
+
+    serve = subparsers.add_parser("serve", help="serve a trained student over HTTP")
+    serve.add_argument("--model", required=True, type=Path, help="folder written by train")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-batch-size", type=int, default=32, help="inputs run together")
+    serve.add_argument("--max-inputs", type=int, default=64, help="inputs one request may hold")
+    serve.set_defaults(handler=run_serve)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from stepdistill.data.io import read_jsonl, write_jsonl
+    from stepdistill.serving import Predictor
+
+    if args.output.exists() and not args.overwrite:
+        raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
+    if not args.input.exists():
+        raise FileNotFoundError(f"no such input file: {args.input}")
+    rows = read_jsonl(args.input)
+    predictor = Predictor(args.model)
+    predictions = predictor.predict(
+        rows,
+        rationale=args.rationale,
+        score_labels=args.score_labels,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    write_jsonl(
+        args.output,
+        (
+            {**({"id": row["id"]} if "id" in row else {}), **p.to_dict(rationale=args.rationale)}
+            for row, p in zip(rows, predictions, strict=True)
+        ),
+    )
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise StepdistillError("serving needs: pip install 'stepdistill[serve]'") from None
+    from stepdistill.serving import Predictor
+    from stepdistill.serving.app import create_app
+
+    app = create_app(
+        Predictor(args.model), max_batch=args.max_batch_size, max_inputs=args.max_inputs
+    )
+    # uvicorn finishes in-flight requests on SIGTERM / Ctrl-C before it exits
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30
+    )
+    return 0

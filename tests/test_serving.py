@@ -1,0 +1,235 @@
+"""The Predictor, `stepdistill predict`, and the HTTP server run for real (uvicorn subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stepdistill.cli.main import main
+from stepdistill.data.task_data import TaskData
+from stepdistill.errors import StepdistillError
+from stepdistill.schema import Example, TeacherRecord
+from stepdistill.serving import Predictor
+from stepdistill.tasks import get_task
+from stepdistill.training import make_config
+from stepdistill.training.run import train_student
+from tiny import arithmetic_task_data
+
+CLI = str(Path(sys.executable).parent / "stepdistill")
+FAST = {"per_device_batch_size": 4, "max_steps": 2, "eval_steps": 2, "max_new_tokens": 8}
+
+
+def nli_data() -> TaskData:
+    labels = ("entailment", "neutral", "contradiction")
+
+    def rows(n, split):
+        out = []
+        for i in range(n):
+            premise, hypothesis = f"A man rides {i} bikes.", f"A person is riding {i % 3}."
+            record = TeacherRecord(f"{split}-{i}", "Because riding is riding.", labels[i % 3], True)
+            meta = {"premise": premise, "hypothesis": hypothesis}
+            out.append(
+                Example(f"{split}-{i}", f"{premise}</s>{hypothesis}", labels[i % 3], meta, record)
+            )
+        return out
+
+    return TaskData(get_task("esnli"), {"train": rows(12, "train"), "valid": rows(3, "valid")})
+
+
+@pytest.fixture(scope="module")
+def sbs_model(tiny_t5_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("served") / "svamp-sbs"
+    train_student(
+        data=arithmetic_task_data(),
+        method="step-by-step",
+        config=make_config("step-by-step", **FAST),
+        student=str(tiny_t5_dir),
+        output_dir=out,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def nli_model(tiny_llama_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("served") / "esnli-standard"
+    train_student(
+        data=nli_data(),
+        method="standard",
+        config=make_config("standard", **FAST),
+        student=str(tiny_llama_dir),
+        output_dir=out,
+    )
+    return out
+
+
+def test_predictor_label_only_rationale_and_raw_fields(sbs_model):
+    predictor = Predictor(sbs_model)
+    [plain] = predictor.predict(["Ann has 3 pens and gets 4.\nHow many pens now?"])
+    assert plain.rationale is None and isinstance(plain.label, str)
+    both = predictor.predict(
+        [{"input": "Bo has 2 cards and loses 1.\nHow many cards now?"}], rationale=True
+    )
+    assert isinstance(both[0].rationale, str)
+    assert both[0].to_dict(rationale=True).keys() == {"label", "rationale"}
+    assert plain.to_dict(rationale=False).keys() == {"label"}
+
+
+def test_scoring_candidates_always_gives_a_valid_label(nli_model):
+    predictor = Predictor(nli_model)
+    rows = [{"premise": "A dog runs.", "hypothesis": "An animal moves."}, "A cat.</s>A dog."]
+    predictions = predictor.predict(rows, score_labels=True)
+    assert all(p.label in ("entailment", "neutral", "contradiction") for p in predictions)
+    with pytest.raises(StepdistillError, match="not trained to write rationales"):
+        predictor.predict(["x</s>y"], rationale=True)
+
+
+def test_score_labels_needs_a_closed_label_set(sbs_model):
+    with pytest.raises(StepdistillError, match="no closed label set"):
+        Predictor(sbs_model).predict(["Ann has 1.\nHow many?"], score_labels=True)
+
+
+def test_predict_cli(sbs_model, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "input": f"Eve has {i} books.\nHow many?"}) + "\n"
+            for i in range(5)
+        )
+    )
+    out = tmp_path / "out.jsonl"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(sbs_model),
+                "--input",
+                str(source),
+                "--output",
+                str(out),
+                "--rationale",
+            ]
+        )
+        == 0
+    )
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [f"q{i}" for i in range(5)]
+    assert all({"label", "rationale"} <= set(r) for r in rows)
+    assert (
+        main(["predict", "--model", str(sbs_model), "--input", str(source), "--output", str(out)])
+        == 2
+    )
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sbs_model, tmp_path_factory):
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("serve") / "server.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [CLI, "serve", "--model", str(sbs_model), "--port", str(port), "--max-inputs", "16"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        assert process.poll() is None, "server exited"
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.3)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def test_predict_endpoint(server):
+    response = httpx.post(
+        f"{server}/v1/predict",
+        json={"inputs": ["Max has 5 apples and gets 2.\nHow many apples now?"], "rationale": True},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["task"] == "svamp" and len(body["predictions"]) == 1
+    assert set(body["predictions"][0]) == {"label", "rationale"}
+
+
+def test_openai_client_can_call_the_student(server):
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+    [model] = client.models.list().data
+    completion = client.completions.create(model=model.id, prompt="Lia has 4 cards.\nHow many?")
+    assert isinstance(completion.choices[0].text, str)
+    chat = client.chat.completions.create(
+        model=model.id, messages=[{"role": "user", "content": "Lia has 4 cards.\nHow many?"}]
+    )
+    assert isinstance(chat.choices[0].message.content, str)
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"inputs": []}, "at least 1"),
+        ({"inputs": ["q"] * 17}, "at most 16"),
+        ({"inputs": 5}, "list"),
+        ({"inputs": [3]}, "string"),
+        ({"inputs": [""]}, "empty"),
+        ({"inputs": ["x" * 9000]}, "8000"),
+        ({"inputs": ["q"], "rationale": "maybe"}, "bool"),
+        ({"inputs": ["q"], "temperature": 1}, "Extra inputs"),
+        ({"inputs": [{"premise": "p"}]}, "input template"),
+    ],
+)
+def test_bad_requests_get_4xx_with_a_message(server, payload, fragment):
+    response = httpx.post(f"{server}/v1/predict", json=payload, timeout=30)
+    assert 400 <= response.status_code < 500, response.text
+    assert fragment.lower() in response.text.lower()
+    assert httpx.get(f"{server}/health", timeout=5).status_code == 200
+
+
+def test_bad_json_and_wrong_route(server):
+    response = httpx.post(
+        f"{server}/v1/predict", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422 and "json" in response.text.lower()
+    assert httpx.post(f"{server}/v1/nothing", json={}).status_code == 404
+    assert httpx.post(f"{server}/v1/chat/completions", json={"messages": []}).status_code == 422
+    assert httpx.get(f"{server}/health").json()["status"] == "ok"
+
+
+def test_two_hundred_concurrent_requests_are_all_answered(server):
+    async def call_all():
+        limits = httpx.Limits(max_connections=200)
+        async with httpx.AsyncClient(base_url=server, timeout=300, limits=limits) as client:
+            requests = [
+                client.post("/v1/predict", json={"inputs": [f"Ann has {i} pens.\nHow many?"]})
+                for i in range(200)
+            ]
+            return await asyncio.gather(*requests)
+
+    responses = asyncio.run(call_all())
+    assert [r.status_code for r in responses] == [200] * 200
+    assert all(len(r.json()["predictions"]) == 1 for r in responses)
