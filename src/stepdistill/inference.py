@@ -31,15 +31,14 @@ class LabelPredictor:
     method: TrainingMethod
     config: TrainConfig
     max_new_tokens: int
+    engine: Any = None  # an exported model (CTranslate2); None: the PyTorch model
 
     def predict(
         self, inputs: Sequence[str], *, batch_size: int | None = None, progress: bool = False
     ) -> list[str | None]:
         """Predicted labels of formatted task inputs (None where none could be read)."""
         sources = [self.method.label_source_text(text, self.config) for text in inputs]
-        texts = generate_texts(
-            self.model,
-            self.encoder,
+        texts = self.generate(
             sources,
             max_new_tokens=self.max_new_tokens,
             batch_size=batch_size or self.config.eval_batch_size,
@@ -47,6 +46,34 @@ class LabelPredictor:
             output_prefix=self.method.label_output_prefix(self.config),
         )
         return [self.method.read_label(text, self.task, self.config) for text in texts]
+
+    def generate(
+        self,
+        sources: Sequence[str],
+        *,
+        max_new_tokens: int,
+        batch_size: int,
+        output_prefix: str = "",
+        progress: bool = False,
+    ) -> list[str]:
+        """Greedy continuations of model inputs, with the PyTorch model or the exported one."""
+        if self.engine is None:
+            return generate_texts(
+                self.model,
+                self.encoder,
+                sources,
+                max_new_tokens=max_new_tokens,
+                batch_size=batch_size,
+                progress=progress,
+                output_prefix=output_prefix,
+            )
+        prefix = self.encoder.marker_ids(output_prefix) if output_prefix else []
+        return self.engine.generate(
+            [self.encoder.source_ids(source) for source in sources],
+            prefix=prefix,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+        )
 
     def accuracy(
         self, examples: Sequence[Example], *, progress: bool = False
@@ -62,8 +89,10 @@ class LabelPredictor:
         from stepdistill.training.students import load_student
 
         info = read_info(folder)
-        student = load_student(str(folder), **model_kwargs)
         config = make_config(info["method"], **info["config"])
+        if "export" in info:
+            return cls._exported(folder, info, config)
+        student = load_student(str(folder), **model_kwargs)
         encoder = PairEncoder(
             student.tokenizer,
             student.kind,
@@ -77,6 +106,33 @@ class LabelPredictor:
             method=get_method(info["method"]),
             config=config,
             max_new_tokens=int(info["generation"]["max_new_tokens"]),
+        )
+
+    @classmethod
+    def _exported(
+        cls, folder: str | Path, info: dict[str, Any], config: TrainConfig
+    ) -> LabelPredictor:
+        from transformers import AutoTokenizer
+
+        from stepdistill.serving.export import CTranslate2Engine
+        from stepdistill.training.students import prepare_tokenizer
+
+        kind = info["student"]["kind"]
+        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder), kind)
+        encoder = PairEncoder(
+            tokenizer,
+            kind,
+            max_input_length=config.max_input_length,
+            max_target_length=config.max_target_length,
+        )
+        return cls(
+            model=None,
+            encoder=encoder,
+            task=task_from_info(info["task"]),
+            method=get_method(info["method"]),
+            config=config,
+            max_new_tokens=int(info["generation"]["max_new_tokens"]),
+            engine=CTranslate2Engine(folder, tokenizer, kind),
         )
 
 

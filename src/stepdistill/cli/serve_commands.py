@@ -21,6 +21,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
     predict.set_defaults(handler=run_predict)
 
+    export = subparsers.add_parser(
+        "export", help="export a trained student for CPU deployment (CTranslate2, int8)"
+    )
+    export.add_argument("--model", required=True, type=Path, help="folder written by train")
+    export.add_argument("--output", required=True, type=Path, help="folder to write")
+    export.add_argument(
+        "--quantization", default="int8", choices=("int8", "int8_float32", "float32")
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    export.add_argument("--data-dir", help="also report the accuracy change on --split")
+    export.add_argument("--split", default="test")
+    export.set_defaults(handler=run_export)
+
     serve = subparsers.add_parser("serve", help="serve a trained student over HTTP")
     serve.add_argument("--model", required=True, type=Path, help="folder written by train")
     serve.add_argument("--host", default="127.0.0.1")
@@ -73,4 +86,44 @@ def run_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30
     )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import json
+
+    from stepdistill.data.io import write_json
+    from stepdistill.serving.export import export_ctranslate2
+
+    output = export_ctranslate2(
+        args.model, args.output, quantization=args.quantization, overwrite=args.overwrite
+    )
+    report: dict = {
+        "model": str(args.model),
+        "export": str(output),
+        "quantization": args.quantization,
+    }
+    if args.data_dir:
+        from stepdistill.data.paper import load_paper_task
+        from stepdistill.inference import LabelPredictor
+
+        original = LabelPredictor.from_folder(args.model)
+        exported = LabelPredictor.from_folder(output)
+        separator = json.loads((args.model / "stepdistill.json").read_text())["data"].get(
+            "input_separator", "</s>"
+        )
+        examples = load_paper_task(original.task, args.data_dir, sep=separator, teacher=False)[
+            args.split
+        ]
+        before, _ = original.accuracy(examples, progress=True)
+        after, _ = exported.accuracy(examples, progress=True)
+        report.update(
+            split=args.split,
+            size=len(examples),
+            accuracy_pytorch=before,
+            accuracy_exported=after,
+            accuracy_change=after - before,
+        )
+        write_json(output / "export_report.json", report)
+    print(json.dumps(report, indent=2))
     return 0

@@ -12,7 +12,7 @@ from stepdistill.errors import StepdistillError
 from stepdistill.inference import LabelPredictor, read_info
 from stepdistill.parsing import parse_completion
 from stepdistill.tasks import AnswerPattern
-from stepdistill.training.generation import generate_texts, score_targets
+from stepdistill.training.generation import score_targets
 from stepdistill.training.methods import SingleTask
 
 RATIONALE_MAX_NEW_TOKENS = 128
@@ -87,9 +87,7 @@ class Predictor:
                 )
             prefix = requests[0][1]
             rationales = list(
-                generate_texts(
-                    self.labels.model,
-                    self.labels.encoder,
+                self.labels.generate(
                     [source for source, _ in requests],
                     max_new_tokens=RATIONALE_MAX_NEW_TOKENS,
                     batch_size=batch_size or config.eval_batch_size,
@@ -100,6 +98,8 @@ class Predictor:
 
     def _scored_labels(self, texts: list[str], batch_size: int | None) -> list[str | None]:
         candidates = self.task.label_space
+        if self.labels.engine is not None:
+            raise StepdistillError("score_labels needs the PyTorch model; this one is exported")
         if not candidates:
             raise StepdistillError(
                 f"task {self.task.name!r} has no closed label set to score; drop score_labels"
@@ -127,9 +127,7 @@ class Predictor:
         self, texts: list[str], rationale: bool, batch_size: int | None, progress: bool
     ) -> list[Prediction]:
         config = self.labels.config
-        generated = generate_texts(
-            self.labels.model,
-            self.labels.encoder,
+        generated = self.labels.generate(
             texts,
             max_new_tokens=self.labels.max_new_tokens,
             batch_size=batch_size or config.eval_batch_size,

@@ -1,0 +1,107 @@
+"""Export a trained student for CPU deployment with CTranslate2 (int8 or float32)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stepdistill.errors import StepdistillError
+from stepdistill.inference import INFO_FILE, read_info
+
+QUANTIZATIONS = ("int8", "int8_float32", "float32")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "spiece.model",
+    "chat_template.jinja",
+)
+
+
+def _ctranslate2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError:
+        raise StepdistillError(
+            "export needs CTranslate2: pip install 'stepdistill[export]'"
+        ) from None
+    return ctranslate2
+
+
+def export_ctranslate2(
+    folder: str | Path, output: str | Path, *, quantization: str = "int8", overwrite: bool = False
+) -> Path:
+    """Convert a trained folder to a CTranslate2 model that ``Predictor`` (and so ``predict``
+    and ``serve``) loads like the original: tokenizer and stepdistill.json are copied along."""
+    if quantization not in QUANTIZATIONS:
+        raise StepdistillError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    folder, output = Path(folder), Path(output)
+    info = read_info(folder)
+    if output.exists() and any(output.iterdir()) and not overwrite:
+        raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
+    from ctranslate2.converters import TransformersConverter
+
+    _ctranslate2()
+    TransformersConverter(str(folder)).convert(str(output), quantization=quantization, force=True)
+    config_path = output / "config.json"
+    config = json.loads(config_path.read_text())
+    if config.get("bos_token") is None:  # CTranslate2 cannot load a null token; ours add no BOS
+        config["bos_token"] = config.get("eos_token")
+        config_path.write_text(json.dumps(config, indent=2) + "\n")
+    for name in TOKENIZER_FILES:
+        if (folder / name).exists():
+            shutil.copy(folder / name, output / name)
+    info["export"] = {"backend": "ctranslate2", "quantization": quantization, "source": str(folder)}
+    (output / INFO_FILE).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    return output
+
+
+class CTranslate2Engine:
+    """Greedy generation with a CTranslate2 model, speaking token ids like our encoder."""
+
+    def __init__(self, folder: str | Path, tokenizer: Any, kind: str) -> None:
+        ctranslate2 = _ctranslate2()
+        self.tokenizer = tokenizer
+        self.kind = kind
+        model_class = ctranslate2.Translator if kind == "seq2seq" else ctranslate2.Generator
+        self.model = model_class(str(folder), device="cpu")
+
+    def _tokens(self, ids: Sequence[int]) -> list[str]:
+        return self.tokenizer.convert_ids_to_tokens(list(ids))
+
+    def generate(
+        self,
+        sources: Sequence[list[int]],
+        *,
+        prefix: Sequence[int],
+        max_new_tokens: int,
+        batch_size: int,
+    ) -> list[str]:
+        """Decoded continuations (special tokens dropped) of source id lists."""
+        if self.kind == "seq2seq":
+            prefixes = [self._tokens(prefix)] * len(sources) if prefix else None
+            results = self.model.translate_batch(
+                [self._tokens(s) for s in sources],
+                target_prefix=prefixes,
+                max_decoding_length=max_new_tokens + len(prefix),
+                beam_size=1,
+                max_batch_size=batch_size,
+            )
+            outputs = [r.hypotheses[0][len(prefix) :] for r in results]
+            ids = [self.tokenizer.convert_tokens_to_ids(tokens) for tokens in outputs]
+        else:
+            results = self.model.generate_batch(
+                [self._tokens([*s, *prefix]) for s in sources],
+                max_length=max_new_tokens,
+                sampling_topk=1,
+                beam_size=1,
+                include_prompt_in_result=False,
+                end_token=self.tokenizer.eos_token,
+                max_batch_size=batch_size,
+            )
+            ids = [r.sequences_ids[0] for r in results]
+        return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
