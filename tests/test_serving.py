@@ -233,3 +233,44 @@ def test_two_hundred_concurrent_requests_are_all_answered(server):
     responses = asyncio.run(call_all())
     assert [r.status_code for r in responses] == [200] * 200
     assert all(len(r.json()["predictions"]) == 1 for r in responses)
+
+
+def test_sigterm_lets_the_request_in_flight_finish(sbs_model, tmp_path):
+    import signal
+    import threading
+
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [CLI, "serve", "--model", str(sbs_model), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.time() < deadline and process.poll() is None
+        time.sleep(0.3)
+    result = {}
+
+    def slow_request():
+        inputs = [f"Tom has {i} cards and gets {i + 1}.\nHow many cards now?" for i in range(64)]
+        result["response"] = httpx.post(
+            f"{base}/v1/predict", json={"inputs": inputs, "rationale": True}, timeout=120
+        )
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(0.5)  # the request is being worked on
+    process.send_signal(signal.SIGTERM)
+    thread.join(timeout=120)
+    # uvicorn finishes what is in flight, then re-raises the signal: exit status -SIGTERM
+    assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+    log.close()
+    response = result["response"]
+    assert response.status_code == 200 and len(response.json()["predictions"]) == 64
