@@ -370,3 +370,17 @@ def test_a_real_run_reports_usage_and_cost(paper_dir, tmp_path):
     report = json.loads(result.stdout[result.stdout.index("{") :])
     assert report["usage"] == {"prompt_tokens": 40, "completion_tokens": 20}
     assert report["cost"] == pytest.approx(40 / 1000 * 1 + 20 / 1000 * 2)
+
+
+def test_the_embedded_default_teacher_smollm2_answers_with_its_chat_template(paper_dir, tmp_path):
+    pytest.importorskip("gguf")
+    from stepdistill.cli.main import main
+
+    out = tmp_path / "teacher.jsonl"
+    args = ["extract", "--task", "svamp", "--data-dir", str(paper_dir), "--split", "test"]
+    args += ["--limit", "2", "--max-tokens", "48", "--output", str(out), "--json"]
+    assert main(args) == 0  # --teacher defaults to local:smollm2-135m
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 2 and all(r["teacher"] == "local:smollm2-135m" for r in records)
+    assert all(r["raw"] and "input_ids" not in r["raw"] for r in records)
+    assert all(r["meta"]["prompt"]["format"] == "chat" for r in records)

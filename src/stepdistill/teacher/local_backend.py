@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from stepdistill.teacher.base import Completion, TeacherRequest, Usage
@@ -36,7 +37,8 @@ class LocalTeacher:
             ids = self.tokenizer.apply_chat_template(
                 request.message_list, add_generation_prompt=True, tokenize=True
             )
-            return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+            # transformers returns a BatchEncoding (a Mapping) or a plain list, by version
+            return list(ids["input_ids"] if isinstance(ids, Mapping) else ids)
         prompt = request.prompt
         if prompt is None:
             prompt = "\n\n".join(message["content"] for message in request.message_list)
