@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from stepdistill import __version__
 from stepdistill.cli import (
     data_commands,
+    experiment_commands,
     extract_commands,
     serve_commands,
     task_commands,
@@ -18,7 +19,14 @@ from stepdistill.cli import (
 from stepdistill.errors import StepdistillError
 
 # Each module adds its subcommands; a new command group is one more entry here.
-COMMAND_GROUPS = (data_commands, task_commands, extract_commands, train_commands, serve_commands)
+COMMAND_GROUPS = (
+    data_commands,
+    task_commands,
+    extract_commands,
+    train_commands,
+    serve_commands,
+    experiment_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

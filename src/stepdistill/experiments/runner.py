@@ -1,0 +1,213 @@
+"""Run a recipe's grid (finished runs are skipped), then tabulate and plot it."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stepdistill.data.io import write_json
+from stepdistill.experiments.recipe import MethodEntry, Recipe
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class Run:
+    student: str
+    entry: MethodEntry
+    fraction: float
+    seed: int
+
+    def folder(self, root: Path, many_students: bool) -> Path:
+        parts = [_safe(self.student)] if many_students else []
+        return root.joinpath(*parts, self.entry.label, f"frac{self.fraction:g}", f"seed{self.seed}")
+
+
+def _safe(name: str) -> str:
+    return name.replace("/", "--")
+
+
+def grid(recipe: Recipe) -> list[Run]:
+    return [
+        Run(student, entry, fraction, seed)
+        for student in recipe.students
+        for entry in recipe.methods
+        for fraction in recipe.train_fractions
+        for seed in recipe.seeds
+    ]
+
+
+def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]:
+    """Train every run of the grid that has no metrics.json yet; returns one row per run."""
+    import json
+
+    from stepdistill.data.paper import load_paper_task
+    from stepdistill.training.run import train_student
+    from stepdistill.training.students import load_student
+
+    runs = grid(recipe)
+    many = len(recipe.students) > 1
+    todo = [run for run in runs if not (run.folder(recipe.output, many) / METRICS_FILE).exists()]
+    logger.info("%s: %d runs, %d to do", recipe.name, len(runs), len(todo))
+    if dry_run:
+        return [
+            {"folder": str(run.folder(recipe.output, many)), "todo": run in todo} for run in runs
+        ]
+    for number, run in enumerate(todo, start=1):
+        folder = run.folder(recipe.output, many)
+        logger.info("[%d/%d] %s", number, len(todo), folder)
+        student = load_student(run.student)
+        sep = student.tokenizer.eos_token or "\n"
+        data = load_paper_task(
+            recipe.task, recipe.data_dir, train_fraction=run.fraction, seed=run.seed, sep=sep
+        )
+        train_student(
+            data=data,
+            method=run.entry.method,
+            config=recipe.config(run.entry, run.seed),
+            student=student,
+            output_dir=folder,
+            resume=folder.exists(),  # an interrupted run continues from its last checkpoint
+            max_valid_examples=recipe.max_valid_examples,
+            data_info={
+                "train_fraction": run.fraction,
+                "data_seed": run.seed,
+                "input_separator": sep,
+            },
+        )
+    rows = []
+    for run in runs:
+        metrics = json.loads((run.folder(recipe.output, many) / METRICS_FILE).read_text())
+        rows.append(
+            {
+                "student": run.student,
+                "method": run.entry.label,
+                "train_fraction": run.fraction,
+                "seed": run.seed,
+                "test_accuracy": metrics.get("test_accuracy"),
+                "best_validation_accuracy": metrics.get("best_validation_accuracy"),
+                "steps": metrics.get("steps"),
+                "train_examples_per_second": metrics.get("train_examples_per_second"),
+            }
+        )
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and standard deviation of test accuracy over seeds, per student/method/fraction."""
+    groups: dict[tuple, list[float]] = {}
+    for row in rows:
+        key = (row["student"], row["method"], row["train_fraction"])
+        groups.setdefault(key, []).append(row["test_accuracy"])
+    summary = []
+    for (student, method, fraction), values in groups.items():
+        values = [v for v in values if v is not None]
+        summary.append(
+            {
+                "student": student,
+                "method": method,
+                "train_fraction": fraction,
+                "seeds": len(values),
+                "test_accuracy_mean": statistics.fmean(values) if values else math.nan,
+                "test_accuracy_std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            }
+        )
+    return summary
+
+
+def teacher_accuracy(recipe: Recipe) -> float | None:
+    """The teacher's test accuracy (the reference line of the plots), if the data has it."""
+    from stepdistill.data.inspect import teacher_summary
+    from stepdistill.data.paper import load_paper_task
+    from stepdistill.tasks import get_task
+
+    data = load_paper_task(recipe.task, recipe.data_dir)
+    if "test" not in data:
+        return None
+    summary = teacher_summary(data["test"], get_task(recipe.task))
+    return summary["accuracy"] if summary else None
+
+
+def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]:
+    """results.csv (every run), summary.csv and summary.md (mean ± std), accuracy.png."""
+    out = recipe.output
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summarise(rows)
+    files = {
+        "runs": out / "results.csv",
+        "summary": out / "summary.csv",
+        "table": out / "summary.md",
+    }
+    for path, table in ((files["runs"], rows), (files["summary"], summary)):
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(table)
+    teacher = teacher_accuracy(recipe)
+    lines = [
+        f"# {recipe.name}: {recipe.task}, test accuracy",
+        "",
+        f"Mean ± standard deviation over seeds {list(recipe.seeds)}.",
+        "",
+        "| student | method | train data | seeds | test accuracy |",
+        "|---|---|---|---|---|",
+    ]
+    for row in summary:
+        lines.append(
+            f"| {row['student']} | {row['method']} | {row['train_fraction']:.0%} | {row['seeds']} "
+            f"| {row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f} |"
+        )
+    if teacher is not None:
+        lines += ["", f"Teacher (LLM) test accuracy: {teacher:.4f}"]
+    files["table"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    files["plot"] = plot_accuracy(recipe, summary, teacher, out / "accuracy.png")
+    write_json(
+        out / "report.json",
+        {"recipe": recipe.name, "teacher_accuracy": teacher, "summary": summary, "runs": rows},
+    )
+    return files
+
+
+def plot_accuracy(
+    recipe: Recipe, summary: list[dict[str, Any]], teacher: float | None, path: Path
+) -> Path:
+    """Accuracy against % of training data, one line per method (and student), with the
+    teacher's accuracy as a dashed reference line (the paper's Figures 4 and 5)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
+    lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in summary:
+        lines.setdefault((row["student"], row["method"]), []).append(row)
+    for (student, method), points in lines.items():
+        points.sort(key=lambda r: r["train_fraction"])
+        label = method if len(recipe.students) == 1 else f"{method} ({student})"
+        axes.errorbar(
+            [100 * p["train_fraction"] for p in points],
+            [100 * p["test_accuracy_mean"] for p in points],
+            yerr=[100 * p["test_accuracy_std"] for p in points],
+            marker="o",
+            capsize=3,
+            label=label,
+        )
+    if teacher is not None:
+        axes.axhline(100 * teacher, linestyle="--", color="grey", label="teacher (LLM)")
+    axes.set_xlabel("% of training data")
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_title(f"{recipe.name}: {recipe.task}")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

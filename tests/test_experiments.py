@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from stepdistill.cli.main import main
+from stepdistill.errors import DataError
+from stepdistill.experiments import load_recipe
+
+
+def write_recipe(path, paper_dir, student, **extra):
+    import yaml
+
+    recipe = {
+        "name": "tiny-grid",
+        "task": "svamp",
+        "data_dir": str(paper_dir),
+        "students": [str(student)],
+        "methods": [
+            "standard",
+            {"method": "step-by-step", "label": "sbs-shared", "settings": {"shared_input": True}},
+        ],
+        "train_fractions": [0.05, 0.1],
+        "seeds": [0, 1],
+        "settings": {
+            "max_steps": 2,
+            "per_device_batch_size": 4,
+            "eval_steps": 2,
+            "max_new_tokens": 6,
+        },
+        "max_valid_examples": 4,
+        "output": "out",
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def test_grid_runs_skips_finished_runs_and_reports(paper_dir, tiny_t5_dir, tmp_path, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", paper_dir, tiny_t5_dir)
+    assert main(["experiment", str(recipe)]) == 0
+    out = tmp_path / "out"
+    with open(out / "results.csv") as handle:
+        runs = list(csv.DictReader(handle))
+    assert len(runs) == 8
+    assert {(r["method"], r["train_fraction"], r["seed"]) for r in runs} >= {
+        ("sbs-shared", "0.1", "1")
+    }
+    summary = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
+    assert len(summary) == 4 and all(row["seeds"] == "2" for row in summary)
+    table = (out / "summary.md").read_text()
+    assert "±" in table and "Teacher (LLM) test accuracy: 0.7400" in table
+    assert (out / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    info = json.loads((out / "sbs-shared" / "frac0.1" / "seed1" / "stepdistill.json").read_text())
+    assert info["config"]["shared_input"] is True and info["config"]["seed"] == 1
+    capsys.readouterr()
+
+    stamp = (out / "standard" / "frac0.05" / "seed0" / "metrics.json").stat().st_mtime
+    assert main(["experiment", str(recipe), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("done ") == 8
+    assert main(["experiment", str(recipe)]) == 0  # nothing left to train
+    assert (out / "standard" / "frac0.05" / "seed0" / "metrics.json").stat().st_mtime == stamp
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"methods": ["standrd"]}, "did you mean 'standard'"),
+        ({"colour": "red"}, "unknown keys \\['colour'\\]"),
+        ({"settings": {"alpha": 2}}, "standard has no setting alpha"),
+        ({"train_fractions": [1.5]}, "train_fractions must be in"),
+        ({"seeds": []}, "grid is empty"),
+    ],
+)
+def test_bad_recipes_are_rejected_before_anything_runs(
+    paper_dir, tiny_t5_dir, tmp_path, extra, message
+):
+    recipe = write_recipe(tmp_path / "r.yaml", paper_dir, tiny_t5_dir, **extra)
+    with pytest.raises((DataError, ValueError), match=message):
+        load_recipe(recipe)
+    assert not (tmp_path / "out").exists()
