@@ -51,6 +51,7 @@ def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, varia
         "stepdistill.json",
         "metrics.json",
         "predictions_test.jsonl",
+        "README.md",
     ):
         assert (out / name).exists(), name
 
@@ -72,6 +73,9 @@ def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, varia
                 0.5 * entry["label_loss"] + 0.5 * entry["rationale_loss"], abs=1e-3
             )
 
+    card = (out / "README.md").read_text()
+    assert "on the `svamp` task" in card and "stepdistill serve --model run" in card
+    assert "| test accuracy |" in card
     info = json.loads((out / "stepdistill.json").read_text())
     assert info["method"] == method and info["task"]["name"] == "svamp"
     assert info["config"]["learning_rate"] == 1e-3

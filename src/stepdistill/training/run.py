@@ -27,6 +27,7 @@ from stepdistill.training.features import (
     TaskBatchCollator,
 )
 from stepdistill.training.methods import LABEL_TASK, get_method
+from stepdistill.training.model_card import model_card
 from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.shared_input import (
     SharedInputCollator,
@@ -328,6 +329,7 @@ def train_student(
     }
     write_json(output / INFO_FILE, info)
     write_json(output / METRICS_FILE, metrics)
+    (output / "README.md").write_text(model_card(info, metrics, output.name), encoding="utf-8")
     return TrainResult(output, metrics)
 
 
