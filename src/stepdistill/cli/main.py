@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from stepdistill import __version__
 from stepdistill.cli import (
     data_commands,
+    demo_commands,
     experiment_commands,
     extract_commands,
     serve_commands,
@@ -26,6 +27,7 @@ COMMAND_GROUPS = (
     train_commands,
     serve_commands,
     experiment_commands,
+    demo_commands,
 )
 
 

@@ -54,7 +54,7 @@ class Recipe:
 
 def _path(value: str, base: Path) -> Path:
     path = Path(os.path.expandvars(str(value))).expanduser()
-    return path if path.is_absolute() else (base / path)
+    return path if path.is_absolute() else Path(os.path.normpath(base / path))
 
 
 def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) -> Recipe:

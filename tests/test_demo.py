@@ -1,0 +1,61 @@
+"""The demo's whole path with tiny models (the real one uses SmolLM2 and takes minutes)."""
+
+from __future__ import annotations
+
+import json
+
+from stepdistill.cli.main import main
+from stepdistill.demo import generate_task
+
+
+def test_generated_task_is_deterministic_and_labelled():
+    first, again = generate_task(), generate_task()
+    assert [e.input for e in first["train"]] == [e.input for e in again["train"]]
+    assert {len(first[s]) for s in ("train", "valid", "test")} == {64, 16, 48}
+    svamp = first.task
+    assert all(svamp.label_kind.check(e.label).label for e in first["test"])
+    inputs = [e.input for s in first.splits.values() for e in s]
+    assert len(set(inputs)) == len(inputs)
+
+
+def test_demo_end_to_end_with_tiny_models(tiny_t5_dir, tmp_path, capsys):
+    from fake_openai import FakeOpenAI, svamp_answer  # adds the first two numbers: right on "gets"
+
+    out = tmp_path / "demo"
+    with FakeOpenAI(svamp_answer) as server:
+        args = [
+            "demo",
+            "--output",
+            str(out),
+            "--teacher",
+            "openai:fake",
+            "--base-url",
+            server.base_url,
+        ]
+        args += ["--student", str(tiny_t5_dir), "--train", "12", "--test", "6", "--steps", "2"]
+        assert main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    extraction = report["extraction"]
+    assert extraction["examples"] == 12 and extraction["ok"] > 0 and extraction["filtered"] > 0
+    assert (
+        extraction["ok"] + extraction["unparsable"] + extraction["failed"] + extraction["filtered"]
+        == 12
+    )
+    assert set(report["students"]) == {"standard", "step-by-step"}
+    assert report["students"]["step-by-step"]["train_examples"]["used"] == extraction["ok"]
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    assert "## Students" in (out / "report.md").read_text()
+    assert (out / "standard" / "README.md").exists()
+    assert main(args) == 2  # an existing output is never replaced without --overwrite
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_demo_without_any_kept_rationale_still_reports(tiny_t5_dir, tiny_llama_dir, tmp_path):
+    out = tmp_path / "demo"
+    args = ["demo", "--output", str(out), "--teacher", f"local:{tiny_llama_dir}"]
+    args += ["--student", str(tiny_t5_dir), "--train", "6", "--test", "4", "--steps", "1"]
+    assert main(args) == 0  # a random teacher: nothing kept, the step-by-step student is skipped
+    report = json.loads((out / "report.json").read_text())
+    assert list(report["students"]) == ["standard"]
+    assert "step-by-step" in report["skipped_students"]
+    assert "not trained" in (out / "report.md").read_text()
