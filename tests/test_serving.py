@@ -137,6 +137,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_healthy(base: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while True:
+        assert process.poll() is None, "server exited"
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def server(sbs_model, tmp_path_factory):
     port = free_port()
@@ -148,16 +161,7 @@ def server(sbs_model, tmp_path_factory):
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        assert process.poll() is None, "server exited"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.3)
+    wait_until_healthy(base, process)
     yield base
     process.terminate()
     process.wait(timeout=30)
@@ -247,15 +251,7 @@ def test_sigterm_lets_the_request_in_flight_finish(sbs_model, tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline and process.poll() is None
-        time.sleep(0.3)
+    wait_until_healthy(base, process)
     result = {}
 
     def slow_request():
