@@ -1,13 +1,14 @@
 """Step-by-step training throughput: the reference's way against stepdistill's, side by side.
 
     .venv/bin/python benchmarks/train_throughput.py [--steps 6] [--batch-size 8]
-        [--students t5-shaped smollm2-135m]
+        [--students t5-shaped smollm2-135m] [--task svamp]
 
 Reference-style step (as the paper's code trains): two full forward passes per example, one per
 input prefix (``predict: x``, ``explain: x``), random batches padded per batch, the loss from
 the model's full-vocabulary logits. Ours: shared input (one input pass, output-side markers),
 length-grouped batches, the output layer only on target positions. Both start from the same
-weights, use AdamW at the same learning rate and batch size on SVAMP with the PaLM rationales,
+weights, use AdamW at the same learning rate and batch size on the task's training split with the
+PaLM rationales (`--task`, SVAMP by default),
 and their steps alternate in one run, so the machine's load falls on both alike.
 
 Reported per variant: examples/s, real and padded tokens per step, and achieved FLOP/s
@@ -228,11 +229,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--students", nargs="+", default=["t5-shaped", "smollm2-135m"])
+    parser.add_argument("--task", default="svamp", help="a paper task with train rationales")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json"
     )
     args = parser.parse_args()
-    examples = load_paper_task("svamp", DATA)["train"]
+    examples = load_paper_task(args.task, DATA)["train"]
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads")
     results = []
@@ -253,7 +255,7 @@ def main() -> None:
             f"{result['speedup_examples_per_second']:.2f}x"
         )
     output = {
-        "task": "svamp",
+        "task": args.task,
         "batch_size": args.batch_size,
         "timed_steps": args.steps,
         "matmul_peak_flops_per_second": round(peak),
