@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
-from stepdistill.evaluation.metrics import Metric, get_metric
+from stepdistill.evaluation.metrics import Metric
 from stepdistill.schema import Example
 from stepdistill.tasks import TASKS, AnswerPattern, Task
 from stepdistill.tasks.labels import label_kind_from_dict
@@ -175,4 +175,4 @@ def task_from_info(info: dict[str, Any]) -> Task:
     )
 
 
-__all__ = ["INFO_FILE", "LabelPredictor", "get_metric", "read_info", "task_from_info"]
+__all__ = ["INFO_FILE", "LabelPredictor", "read_info", "task_from_info", "task_to_info"]
