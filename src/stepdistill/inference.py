@@ -93,12 +93,7 @@ class LabelPredictor:
         if "export" in info:
             return cls._exported(folder, info, config)
         student = load_student(str(folder), **model_kwargs)
-        encoder = PairEncoder(
-            student.tokenizer,
-            student.kind,
-            max_input_length=config.max_input_length,
-            max_target_length=config.max_target_length,
-        )
+        encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
         return cls(
             model=student.model,
             encoder=encoder,
@@ -119,12 +114,7 @@ class LabelPredictor:
 
         kind = info["student"]["kind"]
         tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder), kind)
-        encoder = PairEncoder(
-            tokenizer,
-            kind,
-            max_input_length=config.max_input_length,
-            max_target_length=config.max_target_length,
-        )
+        encoder = PairEncoder.for_config(tokenizer, kind, config)
         return cls(
             model=None,
             encoder=encoder,

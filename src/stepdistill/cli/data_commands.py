@@ -9,9 +9,29 @@ from typing import Any
 
 from stepdistill.data.inspect import inspect_task
 from stepdistill.data.paper import load_paper_task
+from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
 
 DATA_DIR_ENV = "STEPDISTILL_DATA_DIR"
+
+
+def add_data_dir_option(
+    parser: argparse.ArgumentParser,
+    help: str = "folder holding <task>/<task>_<split>.json and <task>/llm/",
+) -> None:
+    """``--data-dir``, defaulting to ``$STEPDISTILL_DATA_DIR``."""
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get(DATA_DIR_ENV),
+        help=f"{help} (default: ${DATA_DIR_ENV})",
+    )
+
+
+def require_data_dir(args: argparse.Namespace) -> str:
+    """The data folder, or a usage error naming the option and the variable."""
+    if not args.data_dir:
+        raise StepdistillError(f"give --data-dir or set ${DATA_DIR_ENV}")
+    return args.data_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--task", required=True, help=f"task name ({', '.join(TASKS.names())}) or 'all'"
     )
-    inspect.add_argument(
-        "--data-dir",
-        default=os.environ.get(DATA_DIR_ENV),
-        help="folder holding <task>/<task>_<split>.json and <task>/llm/ "
-        f"(default: ${DATA_DIR_ENV})",
-    )
+    add_data_dir_option(inspect)
     inspect.add_argument("--train-fraction", type=float, default=1.0, help="share of train kept")
     inspect.add_argument("--seed", type=int, default=0, help="seed of the train subsample")
     inspect.add_argument("--examples", type=int, default=2, help="examples shown per split")
@@ -39,14 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    if not args.data_dir:
-        raise SystemExit(f"stepdistill data inspect: give --data-dir or set ${DATA_DIR_ENV}")
+    data_dir = require_data_dir(args)
     names = TASKS.names() if args.task == "all" else [args.task]
     reports = []
     for name in names:
-        data = load_paper_task(
-            name, args.data_dir, train_fraction=args.train_fraction, seed=args.seed
-        )
+        data = load_paper_task(name, data_dir, train_fraction=args.train_fraction, seed=args.seed)
         reports.append(inspect_task(data, n_examples=args.examples))
     if args.json:
         print(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from stepdistill.cli.data_commands import DATA_DIR_ENV
+from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
 from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
 
@@ -27,9 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Ask a teacher LLM for a rationale and a label for every example of a split.",
     )
     extract.add_argument("--task", required=True, help=f"one of {', '.join(TASKS.names())}")
-    extract.add_argument(
-        "--data-dir", default=os.environ.get(DATA_DIR_ENV), help="reference datasets/ folder"
-    )
+    add_data_dir_option(extract, "reference datasets/ folder")
     extract.add_argument("--split", default="train", help="split to extract (train)")
     extract.add_argument("--limit", type=int, help="only the first N examples of the split")
     extract.add_argument(
@@ -76,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--zero-shot", action="store_true")
     show.add_argument("--exemplars", type=Path, help="exemplar file instead of the built-in ones")
     show.add_argument("--chat", action="store_true", help="print chat messages (JSON)")
-    show.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV), help="use a real example")
+    add_data_dir_option(show, "show the prompt of a real example from this folder")
     show.add_argument("--split", default="train")
     show.add_argument("--index", type=int, default=0, help="which example of the split")
     show.set_defaults(handler=run_show)
@@ -155,13 +152,12 @@ def run_extract(args: argparse.Namespace) -> int:
     from stepdistill.tasks import get_task
     from stepdistill.teacher import RetryPolicy, make_teacher
 
-    if not args.data_dir:
-        raise StepdistillError(f"give --data-dir or set ${DATA_DIR_ENV}")
+    data_dir = require_data_dir(args)
     if args.output.exists() and not args.overwrite and not args.dry_run:
         raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
     task = get_task(args.task)
     style = style_for(task.name)
-    examples = load_paper_task(task, args.data_dir, sep="\n", teacher=False)[args.split]
+    examples = load_paper_task(task, data_dir, sep="\n", teacher=False)[args.split]
     if args.limit is not None:
         examples = examples[: args.limit]
     is_local = args.teacher.startswith("local:")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from stepdistill.cli.data_commands import DATA_DIR_ENV
+from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
 from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
 from stepdistill.training.methods import METHODS
@@ -41,14 +40,6 @@ CONFIG_OPTIONS = {
 }
 
 
-def _data_dir_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get(DATA_DIR_ENV),
-        help=f"reference datasets/ folder (default: ${DATA_DIR_ENV})",
-    )
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train",
@@ -56,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a student on a task and save it, evaluated, to --output.",
     )
     train.add_argument("--task", required=True, help=f"one of {', '.join(TASKS.names())}")
-    _data_dir_option(train)
+    add_data_dir_option(train, "reference datasets/ folder")
     train.add_argument("--method", default="step-by-step", help=", ".join(METHODS.names()))
     train.add_argument(
         "--student",
@@ -115,18 +106,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     evaluate = subparsers.add_parser("evaluate", help="accuracy of a trained student on a split")
     evaluate.add_argument("--model", required=True, type=Path, help="folder written by train")
-    _data_dir_option(evaluate)
+    add_data_dir_option(evaluate, "reference datasets/ folder")
     evaluate.add_argument("--split", default="test", help="train, valid or test (test)")
     evaluate.add_argument("--predictions", type=Path, help="also write predictions (JSONL) here")
     evaluate.add_argument("--batch-size", type=int, help="generation batch size")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.set_defaults(handler=run_evaluate)
-
-
-def _require_data_dir(args: argparse.Namespace) -> str:
-    if not args.data_dir:
-        raise StepdistillError(f"give --data-dir or set ${DATA_DIR_ENV}")
-    return args.data_dir
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -144,7 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
         config = make_config(args.method, **overrides)
     except ValueError as error:
         raise StepdistillError(str(error)) from None
-    data_dir = _require_data_dir(args)
+    data_dir = require_data_dir(args)
     student = load_student(args.student)
     data = load_paper_task(
         args.task,
@@ -199,7 +184,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     data_info: dict[str, Any] = info.get("data", {})
     data = load_paper_task(
         predictor.task,
-        _require_data_dir(args),
+        require_data_dir(args),
         sep=data_info.get("input_separator", "</s>"),
         teacher=False,
     )

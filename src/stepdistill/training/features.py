@@ -43,6 +43,16 @@ class PairEncoder:
         ids = self.tokenizer(source, truncation=True, max_length=room)["input_ids"]
         return ids + self.separator_ids
 
+    @classmethod
+    def for_config(cls, tokenizer: Any, kind: str, config: Any) -> PairEncoder:
+        """The encoder a training config asks for (its input and target length limits)."""
+        return cls(
+            tokenizer,
+            kind,
+            max_input_length=config.max_input_length,
+            max_target_length=config.max_target_length,
+        )
+
     def marker_ids(self, marker: str) -> list[int]:
         """Ids of an output-side task marker (shared-input training), without special tokens."""
         return self.tokenizer(marker, add_special_tokens=False)["input_ids"]

@@ -195,12 +195,7 @@ def train_student(
 
     if isinstance(student, str):
         student = load_student(student)
-    encoder = PairEncoder(
-        student.tokenizer,
-        student.kind,
-        max_input_length=config.max_input_length,
-        max_target_length=config.max_target_length,
-    )
+    encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
     markers = training_method.output_markers(config)
     encoded, lengths, longest_label = _encode_all(encoder, pairs, markers)
     predictor = LabelPredictor(
