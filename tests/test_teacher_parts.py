@@ -20,6 +20,7 @@ from stepdistill.teacher import (
     TeacherRequest,
     Usage,
     make_teacher,
+    teacher_backend,
 )
 from stepdistill.teacher.cache import CompletionCache
 from stepdistill.teacher.retry import parse_retry_after
@@ -103,3 +104,13 @@ def test_teacher_specs():
     teacher = make_teacher("openai:some-model", base_url="http://127.0.0.1:9/v1")
     assert teacher.name == "openai:some-model"
     assert "key" not in str(teacher.identity()).lower()
+
+
+def test_backends_declare_how_they_are_driven():
+    local, model = teacher_backend("local:smollm2-135m")
+    assert model == "smollm2-135m"
+    assert local.chat_only and local.concurrency(16) == 1
+    remote, _ = teacher_backend("openai:gpt-4o-mini")
+    assert not remote.chat_only and remote.concurrency(16) == 16
+    with pytest.raises(StepdistillError, match="does not take base_url"):
+        make_teacher("local:smollm2-135m", base_url="http://127.0.0.1:9/v1")

@@ -97,10 +97,11 @@ def run_demo(
     """Run the demo into ``output`` and return its report (also written as report.json/.md)."""
     from stepdistill.extraction import ExtractionConfig, attach_teacher_records, extract
     from stepdistill.prompts import builtin_exemplars, style_for
-    from stepdistill.teacher import GenerationSettings, make_teacher
+    from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
     from stepdistill.training import load_student, make_config
     from stepdistill.training.run import train_student
 
+    backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work
     output = Path(output)
     if output.exists() and any(output.iterdir()) and not overwrite:
         raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
@@ -116,7 +117,7 @@ def run_demo(
     config = ExtractionConfig(
         settings=GenerationSettings(max_tokens=64, stop=style.stop),
         filters=("agree-with-gold",),
-        concurrency=1,
+        concurrency=backend.concurrency(ExtractionConfig.concurrency),
     )
     records, extraction = extract(
         task,

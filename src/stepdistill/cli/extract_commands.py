@@ -150,7 +150,7 @@ def run_extract(args: argparse.Namespace) -> int:
     from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, reasoning_requests
     from stepdistill.prompts import style_for
     from stepdistill.tasks import get_task
-    from stepdistill.teacher import RetryPolicy, make_teacher
+    from stepdistill.teacher import RetryPolicy, make_teacher, teacher_backend
 
     data_dir = require_data_dir(args)
     if args.output.exists() and not args.overwrite and not args.dry_run:
@@ -160,15 +160,15 @@ def run_extract(args: argparse.Namespace) -> int:
     examples = load_paper_task(task, data_dir, sep="\n", teacher=False)[args.split]
     if args.limit is not None:
         examples = examples[: args.limit]
-    is_local = args.teacher.startswith("local:")
+    backend, _model = teacher_backend(args.teacher)
     try:
         config = ExtractionConfig(
             n=args.n,
             settings=_settings(args, style),
             zero_shot=args.zero_shot,
-            chat=is_local or args.endpoint == "chat",
+            chat=backend.chat_only or args.endpoint == "chat",
             filters=tuple(args.filter),
-            concurrency=1 if is_local else args.concurrency,
+            concurrency=backend.concurrency(args.concurrency),
         )
     except ValueError as error:
         raise StepdistillError(str(error)) from None
@@ -190,15 +190,16 @@ def run_extract(args: argparse.Namespace) -> int:
         }
         print(json.dumps(estimate, indent=2))
         return 0
-    options: dict[str, Any] = {}
-    if not is_local:
-        options = {
-            "base_url": args.base_url,
-            "endpoint": args.endpoint,
-            "api_key_env": args.api_key_env,
-            "retry": RetryPolicy(max_attempts=args.max_attempts, timeout=args.timeout),
-        }
-    teacher = make_teacher(args.teacher, **options)
+    options = {
+        "base_url": args.base_url,
+        "endpoint": args.endpoint,
+        "api_key_env": args.api_key_env,
+        "retry": RetryPolicy(max_attempts=args.max_attempts, timeout=args.timeout),
+    }
+    # the command's options are for HTTP teachers; each backend gets the ones it takes
+    teacher = make_teacher(
+        args.teacher, **{k: v for k, v in options.items() if k in backend.options}
+    )
     cache = args.cache or args.output.with_name(args.output.name + ".cache.sqlite")
     _records, report = extract(
         task,

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from stepdistill.errors import StepdistillError
 from stepdistill.registry import Registry
 from stepdistill.teacher.base import Completion, GenerationSettings, Teacher, TeacherRequest, Usage
 from stepdistill.teacher.retry import RetryPolicy
+
+
+@dataclass(frozen=True)
+class TeacherBackend:
+    """How to build one kind of teacher, and how callers should drive it.
+
+    Attributes:
+        build: ``build(model, **options)`` returns the teacher.
+        options: The keyword options ``build`` accepts.
+        chat_only: Always send chat messages (a local instruct model); otherwise the caller
+            picks the endpoint.
+        max_concurrency: Requests it can usefully take at once (None: no limit of its own).
+    """
+
+    build: Callable[..., Teacher]
+    options: frozenset[str]
+    chat_only: bool = False
+    max_concurrency: int | None = None
+
+    def concurrency(self, requested: int) -> int:
+        """``requested`` capped at what this backend can use."""
+        return requested if self.max_concurrency is None else min(requested, self.max_concurrency)
 
 
 def _openai(model: str, **options: Any) -> Teacher:
@@ -20,30 +43,47 @@ def _openai(model: str, **options: Any) -> Teacher:
 def _local(model: str, **options: Any) -> Teacher:
     from stepdistill.teacher.local_backend import LocalTeacher
 
-    allowed = {k: v for k, v in options.items() if k in ("seed",)}
-    return LocalTeacher(model, **allowed)
+    return LocalTeacher(model, **options)
 
 
-TEACHER_BACKENDS: Registry[Callable[..., Teacher]] = Registry("teacher backend")
-TEACHER_BACKENDS.register("openai", _openai)
-TEACHER_BACKENDS.register("local", _local)
+TEACHER_BACKENDS: Registry[TeacherBackend] = Registry("teacher backend")
+TEACHER_BACKENDS.register(
+    "openai",
+    TeacherBackend(_openai, frozenset({"base_url", "endpoint", "api_key_env", "retry", "sleep"})),
+)
+# one model in this process generating one request at a time; its chat template is its format
+TEACHER_BACKENDS.register(
+    "local", TeacherBackend(_local, frozenset({"seed"}), chat_only=True, max_concurrency=1)
+)
 
 DEFAULT_TEACHER = "local:smollm2-135m"
 
 
-def make_teacher(spec: str, **options: Any) -> Teacher:
-    """A teacher from ``backend:model``: ``openai:gpt-4o-mini``, ``local:smollm2-135m``.
-
-    ``options`` go to the backend (``base_url``, ``endpoint``, ``api_key_env``, ``retry`` for
-    openai; ``seed`` for local).
-    """
+def teacher_backend(spec: str) -> tuple[TeacherBackend, str]:
+    """The backend and model name of ``backend:model`` (``openai:gpt-4o-mini``)."""
     backend, separator, model = spec.partition(":")
     if not separator or not model:
         raise StepdistillError(
             f"teacher {spec!r} should be backend:model, for example openai:gpt-4o-mini or "
             f"local:smollm2-135m (backends: {', '.join(TEACHER_BACKENDS.names())})"
         )
-    return TEACHER_BACKENDS.get(backend)(model, **options)
+    return TEACHER_BACKENDS.get(backend), model
+
+
+def make_teacher(spec: str, **options: Any) -> Teacher:
+    """A teacher from ``backend:model``: ``openai:gpt-4o-mini``, ``local:smollm2-135m``.
+
+    ``options`` go to the backend (``base_url``, ``endpoint``, ``api_key_env``, ``retry`` for
+    openai; ``seed`` for local); one the backend does not take is an error.
+    """
+    backend, model = teacher_backend(spec)
+    unknown = sorted(set(options) - backend.options)
+    if unknown:
+        raise StepdistillError(
+            f"teacher {spec!r} does not take {', '.join(unknown)} "
+            f"(it takes: {', '.join(sorted(backend.options)) or 'nothing'})"
+        )
+    return backend.build(model, **options)
 
 
 __all__ = [
@@ -53,7 +93,9 @@ __all__ = [
     "GenerationSettings",
     "RetryPolicy",
     "Teacher",
+    "TeacherBackend",
     "TeacherRequest",
     "Usage",
     "make_teacher",
+    "teacher_backend",
 ]
