@@ -1,15 +1,16 @@
 """Step-by-step training throughput: the reference's way against stepdistill's, side by side.
 
     .venv/bin/python benchmarks/train_throughput.py [--steps 6] [--batch-size 8]
-        [--students t5-shaped smollm2-135m] [--task svamp]
+        [--students t5-shaped smollm2-135m] [--task svamp] [--split train]
 
 Reference-style step (as the paper's code trains): two full forward passes per example, one per
 input prefix (``predict: x``, ``explain: x``), random batches padded per batch, the loss from
 the model's full-vocabulary logits. Ours: shared input (one input pass, output-side markers),
 length-grouped batches, the output layer only on target positions. Both start from the same
-weights, use AdamW at the same learning rate and batch size on the task's training split with the
-PaLM rationales (`--task`, SVAMP by default),
-and their steps alternate in one run, so the machine's load falls on both alike.
+weights, use AdamW at the same learning rate and batch size on one split of a paper task with the
+PaLM rationales (`--task`, SVAMP by default; `--split valid` for e-SNLI and ANLI, whose released
+data has rationales for the validation split only: this measures speed, not accuracy), and their
+steps alternate in one run, so the machine's load falls on both alike.
 
 Reported per variant: examples/s, real and padded tokens per step, and achieved FLOP/s
 (6 x the parameters each computed position goes through, an estimate) against this
@@ -229,12 +230,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--students", nargs="+", default=["t5-shaped", "smollm2-135m"])
-    parser.add_argument("--task", default="svamp", help="a paper task with train rationales")
+    parser.add_argument("--task", default="svamp", help="a paper task")
+    parser.add_argument("--split", default="train", help="a split with PaLM rationales")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json"
     )
     args = parser.parse_args()
-    examples = load_paper_task(args.task, DATA)["train"]
+    data = load_paper_task(args.task, DATA)
+    if args.split not in data.splits:
+        parser.error(f"{args.task} has no {args.split!r} split here (it has {list(data.splits)})")
+    examples = data[args.split]
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads")
     results = []
@@ -256,6 +261,7 @@ def main() -> None:
         )
     output = {
         "task": args.task,
+        "split": args.split,
         "batch_size": args.batch_size,
         "timed_steps": args.steps,
         "matmul_peak_flops_per_second": round(peak),

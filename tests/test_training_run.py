@@ -170,6 +170,24 @@ def test_resume_continues_from_the_last_checkpoint(tiny_t5_dir, tmp_path):
     )
     assert result.metrics["steps"] == 4
     assert [p["step"] for p in result.metrics["validation_curve"]] == [2, 4]
+    assert result.metrics["resumed_from_step"] == 2
+    assert result.metrics["train_examples_per_second"] > 0  # the two steps run this time
+    # resuming a finished run trains nothing: no throughput or loss to report, rather than 0
+    trained = weights(tmp_path)
+    again = train_student(
+        data=data,
+        method="standard",
+        config=longer,
+        student=str(tiny_t5_dir),
+        output_dir=tmp_path,
+        resume=True,
+    )
+    assert again.metrics["resumed_from_step"] == again.metrics["steps"] == 4  # no extra step
+    assert again.metrics["train_examples_per_second"] is None
+    assert again.metrics["train_loss"] is None
+    assert again.metrics["test_accuracy"] == result.metrics["test_accuracy"]
+    assert again.metrics["best_checkpoint"] == result.metrics["best_checkpoint"]
+    assert all(torch.equal(trained[name], value) for name, value in weights(tmp_path).items())
 
 
 def test_wrong_config_class_and_no_usable_examples(tiny_t5_dir, tmp_path):

@@ -248,9 +248,15 @@ def train_student(
     if resume and checkpoint is None:
         logger.warning("--resume: no checkpoint in %s, starting from scratch", output / CHECKPOINTS)
     started = time.perf_counter()
-    train_output = trainer.train(resume_from_checkpoint=checkpoint)
+    if checkpoint is not None and 0 < config.max_steps <= _start_step(checkpoint):
+        trainer.restore_finished(checkpoint)
+        train_loss = None
+    else:
+        train_loss = trainer.train(resume_from_checkpoint=checkpoint).training_loss
     train_seconds = time.perf_counter() - started - eval_seconds
 
+    # a resumed run times only the steps it ran itself; none ran if the checkpoint was final
+    steps_this_run = trainer.state.global_step - _start_step(checkpoint)
     metrics: dict[str, Any] = {
         "task": task.name,
         "method": method,
@@ -259,14 +265,12 @@ def train_student(
         "effective_batch_size": effective_batch,
         "world_size": args.world_size,
         "steps": trainer.state.global_step,
+        "resumed_from_step": _start_step(checkpoint),
         "train_seconds_excluding_eval": round(train_seconds, 2),
-        "train_examples_per_second": round(
-            (trainer.state.global_step - _start_step(checkpoint)) * effective_batch / train_seconds,
-            4,
-        )
-        if train_seconds > 0
+        "train_examples_per_second": round(steps_this_run * effective_batch / train_seconds, 4)
+        if steps_this_run > 0 and train_seconds > 0
         else None,
-        "train_loss": train_output.training_loss,
+        "train_loss": train_loss if steps_this_run > 0 else None,
         "loss_history": [
             {k: v for k, v in entry.items() if k.endswith("loss") or k == "step"}
             for entry in trainer.state.log_history

@@ -4,10 +4,11 @@ validation accuracy. Only ``compute_loss``, ``evaluate`` and ``log`` are overrid
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import Trainer
+from transformers import Trainer, TrainerState
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from stepdistill.training.features import causal_lm_loss
@@ -52,6 +53,17 @@ class DistillTrainer(Trainer):
                 task: causal_lm_loss(model, **inputs[task])[0].mean() for task in self.loss_weights
             }
         return {task: model(**inputs[task]).loss for task in self.loss_weights}
+
+    def restore_finished(self, checkpoint: str) -> None:
+        """Take state and best weights from a checkpoint that already reached the last step.
+
+        ``train(resume_from_checkpoint=...)`` would run one more optimizer step when the final
+        step falls mid-epoch, so a finished run is restored instead of resumed.
+        """
+        self.state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
+        best = self.state.best_model_checkpoint
+        chosen = best if best and Path(best).is_dir() else checkpoint
+        self._load_from_checkpoint(chosen)
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Any:
         if self.lengths is None:
