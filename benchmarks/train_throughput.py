@@ -1,16 +1,17 @@
 """Step-by-step training throughput: the reference's way against stepdistill's, side by side.
 
     .venv/bin/python benchmarks/train_throughput.py [--steps 6] [--batch-size 8]
-        [--students t5-shaped smollm2-135m] [--task svamp] [--split train]
+        [--students t5-shaped smollm2-135m] [--tasks svamp cqa anli1 esnli] [--split S]
 
 Reference-style step (as the paper's code trains): two full forward passes per example, one per
 input prefix (``predict: x``, ``explain: x``), random batches padded per batch, the loss from
 the model's full-vocabulary logits. Ours: shared input (one input pass, output-side markers),
-length-grouped batches, the output layer only on target positions. Both start from the same
+length-grouped batches (a seeded sample of one epoch's batches: the sampler puts the longest
+first), the output layer only on target positions. Both start from the same
 weights, use AdamW at the same learning rate and batch size on one split of a paper task with the
-PaLM rationales (`--task`, SVAMP by default; `--split valid` for e-SNLI and ANLI, whose released
-data has rationales for the validation split only: this measures speed, not accuracy), and their
-steps alternate in one run, so the machine's load falls on both alike.
+PaLM rationales (`--tasks`, SVAMP by default; the train split, or valid for e-SNLI and ANLI, whose
+released data has rationales for the validation split only: this measures speed, not accuracy),
+and their steps alternate in one run, so the machine's load falls on both alike.
 
 Reported per variant: examples/s, real and padded tokens per step, and achieved FLOP/s
 (6 x the parameters each computed position goes through, an estimate) against this
@@ -108,6 +109,13 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
     generator = torch.Generator().manual_seed(0)
     random_order = torch.randperm(len(reference_items), generator=generator).tolist()
     grouped_order = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=generator))
+    # the sampler puts its longest batch first: time a seeded sample of an epoch's batches
+    # instead of its first few, so that a short run is not biased against grouping
+    grouped_batches = [
+        grouped_order[start : start + batch_size]
+        for start in range(0, len(grouped_order) - batch_size + 1, batch_size)
+    ]
+    sampled = torch.randperm(len(grouped_batches), generator=generator).tolist()
     reference_collate = TaskBatchCollator(student.tokenizer.pad_token_id, student.kind)
     shared_collate = SharedInputCollator(
         student.tokenizer.pad_token_id,
@@ -127,7 +135,7 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         rows = slice(step * batch_size, (step + 1) * batch_size)
         batches = {
             "reference": reference_collate([reference_items[i] for i in random_order[rows]]),
-            "ours": shared_collate([shared_items[i] for i in grouped_order[rows]]),
+            "ours": shared_collate([shared_items[i] for i in grouped_batches[sampled[step]]]),
         }
         for name, model in models.items():
             model.train()
@@ -225,43 +233,55 @@ def count_step(batch: dict[str, Any], kind: str, groups: dict[str, int]) -> tupl
     return real, positions, flops
 
 
+def task_examples(task: str, split: str | None) -> tuple[str, list]:
+    """A paper task's examples with PaLM rationales: ``split``, or train when the data has it
+    and valid otherwise (e-SNLI and ANLI are released with validation rationales only)."""
+    data = load_paper_task(task, DATA)
+    chosen = split or ("train" if "train" in data.splits else "valid")
+    if chosen not in data.splits:
+        raise SystemExit(f"{task} has no {chosen!r} split here (it has {list(data.splits)})")
+    return chosen, data[chosen]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--students", nargs="+", default=["t5-shaped", "smollm2-135m"])
-    parser.add_argument("--task", default="svamp", help="a paper task")
-    parser.add_argument("--split", default="train", help="a split with PaLM rationales")
+    parser.add_argument("--tasks", "--task", nargs="+", default=["svamp"], help="paper tasks")
+    parser.add_argument("--split", help="default: train where released, else valid")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json"
     )
     args = parser.parse_args()
-    data = load_paper_task(args.task, DATA)
-    if args.split not in data.splits:
-        parser.error(f"{args.task} has no {args.split!r} split here (it has {list(data.splits)})")
-    examples = data[args.split]
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads")
     results = []
-    for name in args.students:
-        student = t5_shaped() if name == "t5-shaped" else load_student(name)
-        student.name = name
-        result = run_student(student, examples, args.steps, args.batch_size)
-        for variant in ("reference", "ours"):
-            result[variant]["share_of_matmul_peak"] = round(
-                result[variant]["achieved_flops_per_second"] / peak, 4
+    for task in args.tasks:
+        split, examples = task_examples(task, args.split)
+        for name in args.students:
+            student = t5_shaped() if name == "t5-shaped" else load_student(name)
+            student.name = name
+            result = {
+                "task": task,
+                "split": split,
+                **run_student(student, examples, args.steps, args.batch_size),
+            }
+            for variant in ("reference", "ours"):
+                result[variant]["share_of_matmul_peak"] = round(
+                    result[variant]["achieved_flops_per_second"] / peak, 4
+                )
+            results.append(result)
+            print(
+                f"{task} {name}: reference {result['reference']['examples_per_second']:.3f} ex/s "
+                f"(padding {result['reference']['padding_share']:.0%}), ours "
+                f"{result['ours']['examples_per_second']:.3f} ex/s "
+                f"(padding {result['ours']['padding_share']:.0%}): "
+                f"{result['speedup_examples_per_second']:.2f}x",
+                flush=True,
             )
-        results.append(result)
-        print(
-            f"{name}: reference {result['reference']['examples_per_second']:.3f} ex/s "
-            f"(padding {result['reference']['padding_share']:.0%}), ours "
-            f"{result['ours']['examples_per_second']:.3f} ex/s "
-            f"(padding {result['ours']['padding_share']:.0%}): "
-            f"{result['speedup_examples_per_second']:.2f}x"
-        )
     output = {
-        "task": args.task,
-        "split": args.split,
+        "tasks": args.tasks,
         "batch_size": args.batch_size,
         "timed_steps": args.steps,
         "matmul_peak_flops_per_second": round(peak),
