@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from stepdistill.data.paper import load_paper_task
 from stepdistill.training import get_method, load_student, make_config
 from stepdistill.training.features import PairEncoder, TaskBatchCollator
+from stepdistill.training.sampling import length_grouped_sampler
 from stepdistill.training.shared_input import (
     SharedInputCollator,
     SharedInputEncoder,
@@ -108,7 +108,7 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
     lengths = [grouping_length(item, student.kind) for item in shared_items]
     generator = torch.Generator().manual_seed(0)
     random_order = torch.randperm(len(reference_items), generator=generator).tolist()
-    grouped_order = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=generator))
+    grouped_order = list(length_grouped_sampler(batch_size, lengths, generator))
     # the sampler puts its longest batch first: time a seeded sample of an epoch's batches
     # instead of its first few, so that a short run is not biased against grouping
     grouped_batches = [

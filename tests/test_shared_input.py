@@ -121,3 +121,39 @@ def test_length_grouped_batches_carry_less_padding(tiny_t5_dir, tmp_path):
         )
 
     assert padding(order) < padding(list(range(len(lengths)))) / 4
+
+
+def test_seq2seq_batches_group_by_target_then_input_length(tiny_t5_dir, tmp_path):
+    import random
+
+    from stepdistill.training.sampling import TwoLengthGroupedSampler
+
+    rows = random.Random(0)
+    lengths = [(rows.randint(5, 120), rows.randint(5, 120)) for _ in range(800)]
+    args = TrainingArguments(
+        output_dir=str(tmp_path), use_cpu=True, report_to=[], per_device_train_batch_size=8
+    )
+    sampler = DistillTrainer(
+        model=load_student(str(tiny_t5_dir)).model,
+        args=args,
+        train_dataset=list(range(len(lengths))),
+        loss_weights={"label": 1.0},
+        lengths=lengths,
+    )._get_train_sampler()
+    assert isinstance(sampler, TwoLengthGroupedSampler)
+    order = list(sampler)
+    assert sorted(order) == list(range(len(lengths)))
+    assert lengths[order[0]][0] == max(target for target, _ in lengths)  # longest batch first
+
+    def padding(indices, which):
+        batches = [indices[i : i + 8] for i in range(0, len(indices), 8)]
+        return sum(
+            max(lengths[j][which] for j in b) * len(b) - sum(lengths[j][which] for j in b)
+            for b in batches
+        )
+
+    by_target_only = sorted(range(len(lengths)), key=lambda i: -lengths[i][0])
+    shuffled = list(range(len(lengths)))
+    assert padding(order, 0) < padding(shuffled, 0) / 2  # targets still grouped
+    assert padding(order, 1) < padding(by_target_only, 1) / 2  # and inputs too
+    assert list(sampler) != order  # a new shuffle every epoch

@@ -29,6 +29,7 @@ from stepdistill.training.features import (
 from stepdistill.training.methods import LABEL_TASK, get_method
 from stepdistill.training.model_card import model_card
 from stepdistill.training.output import is_main_process, prepare_output_dir
+from stepdistill.training.sampling import GroupingKey
 from stepdistill.training.shared_input import (
     SharedInputCollator,
     SharedInputEncoder,
@@ -83,10 +84,10 @@ def _encode_all(
     encoder: PairEncoder,
     pairs: list[dict[str, tuple[str, str]]],
     markers: dict[str, str] | None,
-) -> tuple[list[Any], list[int], int]:
-    """Training items, their token counts (for length grouping) and the longest label."""
+) -> tuple[list[Any], list[GroupingKey], int]:
+    """Training items, their grouping keys (token counts) and the longest label."""
     items: list[Any] = []
-    lengths: list[int] = []
+    lengths: list[GroupingKey] = []
     longest_label = 0
     shared = SharedInputEncoder(encoder, markers) if markers else None
     for item in tqdm(pairs, desc="tokenizing", disable=len(pairs) < 2000, leave=False):

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from stepdistill.training.features import IGNORE_INDEX, PairEncoder, causal_lm_loss, pad
+from stepdistill.training.sampling import GroupingKey
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,23 @@ class SharedInputCollator:
         }
 
 
-def grouping_length(item: SharedItem | dict[str, Any], kind: str) -> int:
-    """The length that batches are grouped by, so that the costliest padding is avoided.
+def grouping_length(item: SharedItem | dict[str, Any], kind: str) -> GroupingKey:
+    """What batches are grouped by, so that the costliest padding is avoided.
 
     Causal students compute one sequence per task (or one shared sequence): its tokens.
     Seq2seq students spend most of a step in the decoder, whose every position also runs the
-    full-vocabulary output layer: their target tokens.
+    full-vocabulary output layer: (target tokens, input tokens), the targets first.
     """
     if isinstance(item, SharedItem):
         targets = sum(len(marker) + len(target) for marker, target in item.targets.values())
-        return targets if kind == "seq2seq" else len(item.source_ids) + targets
+        if kind == "seq2seq":
+            return targets, len(item.source_ids)
+        return len(item.source_ids) + targets
     if kind == "seq2seq":
-        return sum(len(encoded.labels) for encoded in item.values())
+        return (
+            sum(len(encoded.labels) for encoded in item.values()),
+            max(len(encoded.input_ids) for encoded in item.values()),
+        )
     return sum(len(encoded.input_ids) for encoded in item.values())
 
 

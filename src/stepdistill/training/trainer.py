@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 from transformers import Trainer, TrainerState
-from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from stepdistill.training.features import causal_lm_loss
+from stepdistill.training.sampling import GroupingKey, length_grouped_sampler
 from stepdistill.training.shared_input import shared_task_losses
 
 
@@ -23,7 +23,8 @@ class DistillTrainer(Trainer):
         evaluator: Called with the model, returns metrics such as ``{"accuracy": 0.4}``;
             used for validation instead of the Trainer's loss-only evaluation loop.
         kind: ``seq2seq`` or ``causal``.
-        lengths: Token count of every training item; given, batches group similar lengths.
+        lengths: Grouping key of every training item (token count, or target and input token
+            counts for seq2seq); given, batches group similar lengths.
     """
 
     def __init__(
@@ -32,7 +33,7 @@ class DistillTrainer(Trainer):
         loss_weights: dict[str, float],
         evaluator: Callable[[Any], dict[str, float]] | None = None,
         kind: str = "seq2seq",
-        lengths: list[int] | None = None,
+        lengths: list[GroupingKey] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -72,10 +73,10 @@ class DistillTrainer(Trainer):
         generator.manual_seed(
             self.args.data_seed if self.args.data_seed is not None else self.args.seed
         )
-        return LengthGroupedSampler(
+        return length_grouped_sampler(
             self.args.train_batch_size * self.args.gradient_accumulation_steps,
-            lengths=self.lengths,
-            generator=generator,
+            self.lengths,
+            generator,
         )
 
     def compute_loss(
