@@ -138,3 +138,15 @@ def test_any_dataset_with_a_column_map():
     without_teacher = examples_to_dataset(examples)
     assert without_teacher["parse_ok"] == [None, None]
     assert [e.teacher for e in dataset_to_examples(without_teacher)] == [None, None]
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from stepdistill.data.io import write_json
+
+    path = tmp_path / "report.json"
+    write_json(path, {"a": 1})
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777

@@ -47,6 +47,16 @@ def read_json_list(path: Path) -> list[Any]:
     return value
 
 
+def _read_umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# read once, at import: setting the umask to read it is not safe while other threads create files
+_UMASK = _read_umask()
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     """Write through a temporary file in the same folder and a rename, so that a crash never
     leaves half a file behind."""
@@ -54,6 +64,8 @@ def _atomic_write(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        # mkstemp makes the file private (0600); give it the mode open() would have
+        os.chmod(temporary, 0o666 & ~_UMASK)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             write(stream)
         os.replace(temporary, path)
