@@ -3,6 +3,7 @@ reproduce the saved test accuracy with ``stepdistill evaluate``."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -159,29 +160,23 @@ def test_resume_continues_from_the_last_checkpoint(tiny_t5_dir, tmp_path):
             student=str(tiny_t5_dir),
             output_dir=tmp_path,
         )
-    longer = make_config("standard", **FAST)
-    result = train_student(
+    resume_to_four_steps = functools.partial(
+        train_student,
         data=data,
         method="standard",
-        config=longer,
+        config=make_config("standard", **FAST),
         student=str(tiny_t5_dir),
         output_dir=tmp_path,
         resume=True,
     )
+    result = resume_to_four_steps()
     assert result.metrics["steps"] == 4
     assert [p["step"] for p in result.metrics["validation_curve"]] == [2, 4]
     assert result.metrics["resumed_from_step"] == 2
     assert result.metrics["train_examples_per_second"] > 0  # the two steps run this time
     # resuming a finished run trains nothing: no throughput or loss to report, rather than 0
     trained = weights(tmp_path)
-    again = train_student(
-        data=data,
-        method="standard",
-        config=longer,
-        student=str(tiny_t5_dir),
-        output_dir=tmp_path,
-        resume=True,
-    )
+    again = resume_to_four_steps()
     assert again.metrics["resumed_from_step"] == again.metrics["steps"] == 4  # no extra step
     assert again.metrics["train_examples_per_second"] is None
     assert again.metrics["train_loss"] is None

@@ -248,8 +248,9 @@ def train_student(
     checkpoint = get_last_checkpoint(str(output / CHECKPOINTS)) if resume else None
     if resume and checkpoint is None:
         logger.warning("--resume: no checkpoint in %s, starting from scratch", output / CHECKPOINTS)
+    start_step = _start_step(checkpoint)
     started = time.perf_counter()
-    if checkpoint is not None and 0 < config.max_steps <= _start_step(checkpoint):
+    if checkpoint is not None and 0 < config.max_steps <= start_step:
         trainer.restore_finished(checkpoint)
         train_loss = None
     else:
@@ -257,7 +258,7 @@ def train_student(
     train_seconds = time.perf_counter() - started - eval_seconds
 
     # a resumed run times only the steps it ran itself; none ran if the checkpoint was final
-    steps_this_run = trainer.state.global_step - _start_step(checkpoint)
+    steps_this_run = trainer.state.global_step - start_step
     metrics: dict[str, Any] = {
         "task": task.name,
         "method": method,
@@ -266,7 +267,7 @@ def train_student(
         "effective_batch_size": effective_batch,
         "world_size": args.world_size,
         "steps": trainer.state.global_step,
-        "resumed_from_step": _start_step(checkpoint),
+        "resumed_from_step": start_step,
         "train_seconds_excluding_eval": round(train_seconds, 2),
         "train_examples_per_second": round(steps_this_run * effective_batch / train_seconds, 4)
         if steps_this_run > 0 and train_seconds > 0
