@@ -19,6 +19,7 @@ from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
+from stepdistill.teacher import DEFAULT_TEACHER
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def run_demo(
     output: str | Path,
     *,
     data_dir: str | Path | None = None,
-    teacher: str = "local:smollm2-135m",
+    teacher: str = DEFAULT_TEACHER,
     student: str = "smollm2-135m",
     n_train: int = 64,
     n_valid: int = 16,

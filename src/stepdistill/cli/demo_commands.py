@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stepdistill.teacher import DEFAULT_TEACHER
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
@@ -15,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--output", type=Path, default=Path("runs/demo"), help="(runs/demo)")
     demo.add_argument("--data-dir", type=Path, help="use the paper's SVAMP instead")
-    demo.add_argument("--teacher", default="local:smollm2-135m", help="backend:model")
+    demo.add_argument("--teacher", default=DEFAULT_TEACHER, help="backend:model")
     demo.add_argument("--base-url", help="for an openai:MODEL teacher on a server of yours")
     demo.add_argument("--student", default="smollm2-135m")
     demo.add_argument("--train", type=int, default=64, help="training problems (64)")

@@ -10,6 +10,7 @@ from typing import Any
 from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
 from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
+from stepdistill.teacher import DEFAULT_TEACHER
 
 CHARS_PER_TOKEN = 4  # rough English average, for --dry-run estimates only
 
@@ -31,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     extract.add_argument("--limit", type=int, help="only the first N examples of the split")
     extract.add_argument(
         "--teacher",
-        default="local:smollm2-135m",
-        help="backend:model, e.g. openai:gpt-4o-mini or local:smollm2-135m (default)",
+        default=DEFAULT_TEACHER,
+        help=f"backend:model, e.g. openai:gpt-4o-mini or {DEFAULT_TEACHER} (default)",
     )
     extract.add_argument(
         "--base-url", help="OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1"
