@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -24,9 +23,12 @@ from pathlib import Path
 import torch
 
 from stepdistill.data.paper import load_paper_task
-from stepdistill.inference import LabelPredictor, read_info
+from stepdistill.models.encoding import attention_mask, pad
+from stepdistill.models.folder import read_info
+from stepdistill.provenance import provenance
+from stepdistill.serving import load_label_predictor
 from stepdistill.serving.export import export_ctranslate2
-from stepdistill.training.features import attention_mask, pad
+from stepdistill.training.label_predictor import LabelPredictor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ def reference_generate(predictor: LabelPredictor, inputs: list[str], batch_size:
     """The reference's evaluation: data order, padded batches, up to 64 new tokens."""
     model, encoder = predictor.model, predictor.encoder
     model.eval()
-    seq2seq = encoder.kind == "seq2seq"
+    seq2seq = encoder.is_seq2seq
     pad_id = encoder.tokenizer.pad_token_id
     labels = []
     for start in range(0, len(inputs), batch_size):
@@ -82,9 +84,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    info = read_info(args.model)
-    separator = info.get("data", {}).get("input_separator", "</s>")
-    predictor = LabelPredictor.from_folder(args.model)
+    separator = read_info(args.model).input_separator
+    predictor = load_label_predictor(args.model)
     examples = load_paper_task(predictor.task, args.data_dir, sep=separator, teacher=False)[
         args.split
     ]
@@ -97,7 +98,7 @@ def main() -> None:
     rows["ours_pytorch"] = (labels, seconds)
     with tempfile.TemporaryDirectory() as folder:
         export_ctranslate2(args.model, Path(folder) / "int8", quantization="int8")
-        exported = LabelPredictor.from_folder(Path(folder) / "int8")
+        exported = load_label_predictor(Path(folder) / "int8")
         labels, seconds = timed(lambda: exported.predict(inputs, batch_size=args.batch_size))
         rows["ours_ctranslate2_int8"] = (labels, seconds)
     result = {
@@ -130,11 +131,7 @@ def main() -> None:
     result["accuracy_change_int8"] = (
         runs["ours_ctranslate2_int8"]["accuracy"] - runs["ours_pytorch"]["accuracy"]
     )
-    result.update(
-        torch=torch.__version__,
-        python=platform.python_version(),
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    )
+    result.update(provenance())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     for name, row in runs.items():

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from stepdistill.provenance import provenance
 from stepdistill.teacher import GenerationSettings, RetryPolicy, TeacherRequest
 from stepdistill.teacher.openai_backend import OpenAITeacher
 from stepdistill.teacher.runner import run_requests
@@ -88,8 +88,7 @@ def main() -> None:
         "speedup_16_over_1": round(
             rows[1]["requests_per_second"] / rows[0]["requests_per_second"], 2
         ),
-        "python": platform.python_version(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **provenance(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

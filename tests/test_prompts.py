@@ -6,7 +6,6 @@ import pytest
 
 from stepdistill.cli.main import main
 from stepdistill.errors import DataError
-from stepdistill.parsing import parse_completion
 from stepdistill.prompts import (
     builtin_exemplars,
     few_shot_messages,
@@ -17,6 +16,7 @@ from stepdistill.prompts import (
 )
 from stepdistill.schema import Example
 from stepdistill.tasks import TASKS, get_task
+from stepdistill.tasks.parsing import parse_completion
 
 
 @pytest.mark.parametrize("name", TASKS.names())

@@ -6,8 +6,9 @@ import pytest
 import torch
 from transformers import TrainingArguments
 
-from stepdistill.training import get_method, load_student, make_config
-from stepdistill.training.features import IGNORE_INDEX, PairEncoder, pad
+from stepdistill.models import load_student
+from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder, pad
+from stepdistill.training import get_method, make_config
 from stepdistill.training.shared_input import (
     SharedInputCollator,
     SharedInputEncoder,
@@ -63,7 +64,8 @@ def test_shared_input_loss_equals_two_separate_passes(tiny_student_dir, tmp_path
     encoder = PairEncoder(
         student.tokenizer, student.kind, max_input_length=64, max_target_length=64
     )
-    shared = SharedInputEncoder(encoder, method.output_markers(config))
+    mode = method.input_mode(config)
+    shared = SharedInputEncoder(encoder, mode.markers)
     items = [
         shared.encode(p["label"][0], {t: target for t, (_, target) in p.items()}) for p in pairs
     ]
@@ -76,6 +78,7 @@ def test_shared_input_loss_equals_two_separate_passes(tiny_student_dir, tmp_path
         model=student.model,
         args=TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[]),
         loss_weights=method.loss_weights(config),
+        input_mode=mode,
         kind=student.kind,
     )
     with torch.no_grad():

@@ -5,9 +5,10 @@ import importlib.util
 import pytest
 
 from stepdistill.errors import StepdistillError
-from stepdistill.training import STUDENT_PRESETS, load_student, make_config
+from stepdistill.models import STUDENT_PRESETS, load_student
+from stepdistill.models.loading import resolve_student
+from stepdistill.training import make_config
 from stepdistill.training.run import train_student
-from stepdistill.training.students import resolve_student
 from tiny import arithmetic_task_data
 
 

@@ -6,8 +6,10 @@ import pytest
 import torch
 from transformers import TrainingArguments
 
-from stepdistill.training import get_method, load_student, make_config
-from stepdistill.training.features import IGNORE_INDEX, PairEncoder, TaskBatchCollator
+from stepdistill.models import load_student
+from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder
+from stepdistill.training import get_method, make_config
+from stepdistill.training.features import TaskBatchCollator
 from stepdistill.training.trainer import DistillTrainer
 from tiny import arithmetic_examples
 

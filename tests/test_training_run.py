@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokeni
 
 from stepdistill.cli.main import main
 from stepdistill.errors import StepdistillError
-from stepdistill.inference import LabelPredictor
+from stepdistill.serving import load_label_predictor
 from stepdistill.training import make_config
 from stepdistill.training.run import train_student
 from tiny import arithmetic_task_data
@@ -87,7 +87,7 @@ def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, varia
     assert auto.from_pretrained(out) is not None and AutoTokenizer.from_pretrained(out) is not None
 
     # the saved folder predicts exactly what was scored at the end of training
-    predictor = LabelPredictor.from_folder(out)
+    predictor = load_label_predictor(out)
     accuracy, predictions = predictor.accuracy(data["test"])
     saved = [json.loads(line) for line in (out / "predictions_test.jsonl").read_text().splitlines()]
     assert predictions == [row["prediction"] for row in saved]

@@ -97,9 +97,10 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo into ``output`` and return its report (also written as report.json/.md)."""
     from stepdistill.extraction import ExtractionConfig, attach_teacher_records, extract
+    from stepdistill.models import load_student
     from stepdistill.prompts import builtin_exemplars, style_for
     from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
-    from stepdistill.training import load_student, make_config
+    from stepdistill.training import make_config
     from stepdistill.training.run import train_student
 
     backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work

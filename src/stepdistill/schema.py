@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Chat messages as OpenAI-compatible APIs take them: [{"role": ..., "content": ...}, ...]
+Messages = list[dict[str, str]]
+
 
 @dataclass(frozen=True)
 class ParseResult:

@@ -9,8 +9,10 @@ from typing import Any
 
 from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
 from stepdistill.errors import StepdistillError
+from stepdistill.extraction.filters import FILTERS
 from stepdistill.tasks import TASKS
 from stepdistill.teacher import DEFAULT_TEACHER
+from stepdistill.teacher.openai_backend import ENDPOINTS
 
 CHARS_PER_TOKEN = 4  # rough English average, for --dry-run estimates only
 
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     extract.add_argument(
         "--base-url", help="OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1"
     )
-    extract.add_argument("--endpoint", choices=("chat", "completions"), default="chat")
+    extract.add_argument("--endpoint", choices=ENDPOINTS, default="chat", help="(default: chat)")
     extract.add_argument(
         "--api-key-env",
         default="OPENAI_API_KEY",
@@ -53,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     extract.add_argument("--max-tokens", type=int, default=256, help="tokens per rationale")
     extract.add_argument("--zero-shot", action="store_true", help="zero-shot chain of thought")
     extract.add_argument("--exemplars", type=Path, help="few-shot exemplar file (JSON or JSONL)")
-    extract.add_argument("--filter", action="append", default=[], help="agree-with-gold")
+    extract.add_argument(
+        "--filter", action="append", default=[], help=f"one of {', '.join(FILTERS.names())}"
+    )
     extract.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     extract.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt")
     extract.add_argument("--max-attempts", type=int, default=6, help="attempts per request")

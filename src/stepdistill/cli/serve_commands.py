@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from stepdistill.errors import StepdistillError
+from stepdistill.serving.export import QUANTIZATIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--model", required=True, type=Path, help="folder written by train")
     export.add_argument("--output", required=True, type=Path, help="folder to write")
     export.add_argument(
-        "--quantization", default="int8", choices=("int8", "int8_float32", "float32")
+        "--quantization", default="int8", choices=QUANTIZATIONS, help="(default: int8)"
     )
     export.add_argument("--overwrite", action="store_true", help="replace an existing output")
     export.add_argument("--data-dir", help="also report the accuracy change on --split")
@@ -105,13 +106,12 @@ def run_export(args: argparse.Namespace) -> int:
     }
     if args.data_dir:
         from stepdistill.data.paper import load_paper_task
-        from stepdistill.inference import LabelPredictor
+        from stepdistill.models.folder import read_info
+        from stepdistill.serving.engines import load_label_predictor
 
-        original = LabelPredictor.from_folder(args.model)
-        exported = LabelPredictor.from_folder(output)
-        separator = json.loads((args.model / "stepdistill.json").read_text())["data"].get(
-            "input_separator", "</s>"
-        )
+        original = load_label_predictor(args.model)
+        exported = load_label_predictor(output)
+        separator = read_info(args.model).input_separator
         examples = load_paper_task(original.task, args.data_dir, sep=separator, teacher=False)[
             args.split
         ]

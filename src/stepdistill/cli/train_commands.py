@@ -5,39 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
+from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
 from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
+from stepdistill.training.config import TrainConfig
 from stepdistill.training.methods import METHODS
-
-# CLI option -> config field; only options the user gave are passed on, so a method that has
-# no such field (alpha for standard) is told so instead of silently ignoring it.
-CONFIG_OPTIONS = {
-    "label_source": "label_source",
-    "alpha": "alpha",
-    "label_prefix": "label_prefix",
-    "rationale_prefix": "rationale_prefix",
-    "answer_marker": "answer_marker",
-    "lr": "learning_rate",
-    "batch_size": "per_device_batch_size",
-    "grad_accum": "gradient_accumulation_steps",
-    "max_steps": "max_steps",
-    "epochs": "num_epochs",
-    "eval_steps": "eval_steps",
-    "eval_batch_size": "eval_batch_size",
-    "seed": "seed",
-    "max_input_length": "max_input_length",
-    "max_target_length": "max_target_length",
-    "max_new_tokens": "max_new_tokens",
-    "logging_steps": "logging_steps",
-    "save_total_limit": "save_total_limit",
-    "warmup_steps": "warmup_steps",
-    "report_to": "report_to",
-    "shared_input": "shared_input",
-    "group_by_length": "group_by_length",
-}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--task", required=True, help=f"one of {', '.join(TASKS.names())}")
     add_data_dir_option(train, "reference datasets/ folder")
-    train.add_argument("--method", default="step-by-step", help=", ".join(METHODS.names()))
+    train.add_argument(
+        "--method",
+        default="step-by-step",
+        help=f"{', '.join(METHODS.names())} (default: step-by-step)",
+    )
     train.add_argument(
         "--student",
         required=True,
@@ -65,40 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="teacher JSONL from `stepdistill extract`, used in place of the shipped PaLM outputs",
     )
-    group = train.add_argument_group("method settings (defaults: the paper's)")
-    group.add_argument("--label-source", choices=("gold", "teacher"))
-    group.add_argument("--alpha", type=float, help="label-loss weight of step-by-step (0.5)")
-    group.add_argument("--label-prefix", help="step-by-step label-task prefix ('predict: ')")
-    group.add_argument("--rationale-prefix", help="step-by-step rationale prefix ('explain: ')")
-    group.add_argument("--answer-marker", help="single-task text between rationale and label")
-    group.add_argument("--lr", type=float, help="learning rate (5e-5)")
-    group.add_argument("--batch-size", type=int, help="per-device batch size (64)")
-    group.add_argument("--grad-accum", type=int, help="gradient accumulation steps (1)")
-    group.add_argument("--max-steps", type=int, help="optimizer steps (10000); 0: use --epochs")
-    group.add_argument("--epochs", type=float, help="epochs when --max-steps is 0")
-    group.add_argument("--eval-steps", type=int, help="validate every N steps (250)")
-    group.add_argument("--eval-batch-size", type=int, help="generation batch size (32)")
-    group.add_argument("--seed", type=int, help="training seed (0)")
-    group.add_argument("--max-input-length", type=int, help="input tokens kept (1024)")
-    group.add_argument("--max-target-length", type=int, help="target tokens kept (256)")
-    group.add_argument("--max-new-tokens", type=int, help="tokens generated per prediction")
-    group.add_argument("--logging-steps", type=int, help="log every N steps (10)")
-    group.add_argument("--save-total-limit", type=int, help="checkpoints kept (2)")
-    group.add_argument("--warmup-steps", type=int, help="linear warm-up steps (0)")
-    group.add_argument("--report-to", choices=("none", "tensorboard"))
-    group.add_argument(
-        "--shared-input",
-        action="store_const",
-        const=True,
-        help="step-by-step: task markers on the output side, the input computed once (faster)",
-    )
-    group.add_argument(
-        "--no-group-by-length",
-        dest="group_by_length",
-        action="store_const",
-        const=False,
-        help="random batches instead of batches of similar length",
-    )
+    train.set_defaults(config_fields=add_config_options(train, config_groups()))
     runs = train.add_mutually_exclusive_group()
     runs.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     runs.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -114,19 +59,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(handler=run_evaluate)
 
 
+def config_groups() -> list[tuple[str, type]]:
+    """The settings every method shares, then each method's own, as option groups."""
+    return [("training settings (defaults: the paper's)", TrainConfig)] + [
+        (f"{name} settings", METHODS.get(name).config_class) for name in METHODS.names()
+    ]
+
+
 def run_train(args: argparse.Namespace) -> int:
     from stepdistill.data.paper import load_paper_task
+    from stepdistill.models.loading import load_student
     from stepdistill.training.methods import make_config
     from stepdistill.training.run import train_student
-    from stepdistill.training.students import load_student
 
-    overrides = {
-        field: getattr(args, option)
-        for option, field in CONFIG_OPTIONS.items()
-        if getattr(args, option) is not None
-    }
     try:
-        config = make_config(args.method, **overrides)
+        config = make_config(args.method, **config_overrides(args, args.config_fields))
     except ValueError as error:
         raise StepdistillError(str(error)) from None
     data_dir = require_data_dir(args)
@@ -177,16 +124,13 @@ _SUMMARY_KEYS = (
 def run_evaluate(args: argparse.Namespace) -> int:
     from stepdistill.data.io import write_jsonl
     from stepdistill.data.paper import load_paper_task
-    from stepdistill.inference import LabelPredictor, read_info
+    from stepdistill.models.folder import read_info
+    from stepdistill.serving.engines import load_label_predictor
 
     info = read_info(args.model)
-    predictor = LabelPredictor.from_folder(args.model)
-    data_info: dict[str, Any] = info.get("data", {})
+    predictor = load_label_predictor(args.model)
     data = load_paper_task(
-        predictor.task,
-        require_data_dir(args),
-        sep=data_info.get("input_separator", "</s>"),
-        teacher=False,
+        predictor.task, require_data_dir(args), sep=info.input_separator, teacher=False
     )
     examples = data[args.split]
     if args.batch_size:

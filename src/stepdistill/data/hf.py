@@ -1,9 +1,14 @@
-"""Conversion between stepdistill Examples and ``datasets.Dataset``."""
+"""Conversion between stepdistill Examples and ``datasets.Dataset``.
+
+The columns are derived from the ``Example`` and ``TeacherRecord`` contracts, so a field added
+to either survives a round trip without this module being edited.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from dataclasses import MISSING, fields
+from typing import TYPE_CHECKING, Any
 
 from stepdistill.data.user import ColumnMap, rows_to_examples
 from stepdistill.schema import Example, TeacherRecord
@@ -12,46 +17,66 @@ from stepdistill.tasks.labels import AnswerText, LabelKind
 if TYPE_CHECKING:
     import datasets
 
-COLUMNS = (
-    "id",
-    "input",
-    "label",
-    "rationale",
-    "teacher_label",
-    "parse_ok",
-    "parse_error",
-    "teacher",
-    "meta",
-)
+EXAMPLE_COLUMNS = ("id", "input", "label", "meta")
+# record field -> column, where the field's own name would clash with an example column or
+# mislead (``error`` is why the teacher's completion did not parse)
+_RENAMED = {"error": "parse_error", "meta": "teacher_meta"}
+TEACHER_COLUMNS = {
+    field.name: _RENAMED.get(field.name, field.name)
+    for field in fields(TeacherRecord)
+    if field.name != "example_id"
+}
+COLUMNS = EXAMPLE_COLUMNS + tuple(TEACHER_COLUMNS.values())
+_REQUIRED = {
+    field.name
+    for field in fields(TeacherRecord)
+    if field.default is MISSING and field.default_factory is MISSING
+}
+# dictionaries differ between tasks and rows, so they are stored as JSON text
+_JSON_COLUMNS = {"meta", "teacher_meta"}
+_BOOL_COLUMNS = {"parse_ok"}
+
+
+def _cell(column: str, value: Any) -> Any:
+    if column in _JSON_COLUMNS and value is not None:
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def examples_to_dataset(examples: list[Example]) -> datasets.Dataset:
     """A flat ``datasets.Dataset`` with the columns in ``COLUMNS``.
 
-    ``meta`` is stored as a JSON string, because its fields differ between tasks and rows.
     Teacher columns are None where an example has no teacher record.
     """
     import datasets
 
     table: dict[str, list] = {column: [] for column in COLUMNS}
     for example in examples:
+        for column in EXAMPLE_COLUMNS:
+            table[column].append(_cell(column, getattr(example, column)))
         record = example.teacher
-        table["id"].append(example.id)
-        table["input"].append(example.input)
-        table["label"].append(example.label)
-        table["rationale"].append(record.rationale if record else None)
-        table["teacher_label"].append(record.teacher_label if record else None)
-        table["parse_ok"].append(record.parse_ok if record else None)
-        table["parse_error"].append(record.error if record else None)
-        table["teacher"].append(record.teacher if record else None)
-        table["meta"].append(json.dumps(example.meta, ensure_ascii=False))
+        for name, column in TEACHER_COLUMNS.items():
+            table[column].append(_cell(column, getattr(record, name)) if record else None)
     features = datasets.Features(
         {
-            **{c: datasets.Value("string") for c in COLUMNS if c != "parse_ok"},
-            "parse_ok": datasets.Value("bool"),
+            column: datasets.Value("bool" if column in _BOOL_COLUMNS else "string")
+            for column in COLUMNS
         }
     )
     return datasets.Dataset.from_dict(table, features=features)
+
+
+def _record(row: dict[str, Any]) -> TeacherRecord | None:
+    if row["parse_ok"] is None:
+        return None
+    values = {name: row.get(column) for name, column in TEACHER_COLUMNS.items()}
+    # an absent value takes the field's default (teacher "", meta {}); required ones stay None
+    values = {
+        name: value for name, value in values.items() if value is not None or name in _REQUIRED
+    }
+    if values.get("meta") is not None:
+        values["meta"] = json.loads(values["meta"])
+    return TeacherRecord(example_id=row["id"], **values)
 
 
 def dataset_to_examples(
@@ -63,23 +88,14 @@ def dataset_to_examples(
     """Examples from any ``datasets.Dataset``.
 
     With ``columns=None``, a dataset made by ``examples_to_dataset`` is read back exactly
-    (parse status and meta included). Otherwise the mapping picks the columns, as for files.
+    (every teacher record field included). Otherwise the mapping picks the columns, as for
+    files.
     """
-    if columns is None and set(COLUMNS) <= set(dataset.column_names):
+    if columns is None and {*EXAMPLE_COLUMNS, "parse_ok"} <= set(dataset.column_names):
         examples = []
         for row in dataset:
-            record = None
-            if row["parse_ok"] is not None:
-                record = TeacherRecord(
-                    example_id=row["id"],
-                    rationale=row["rationale"],
-                    teacher_label=row["teacher_label"],
-                    parse_ok=row["parse_ok"],
-                    error=row["parse_error"],
-                    teacher=row["teacher"] or "",
-                )
             meta = json.loads(row["meta"]) if row["meta"] else {}
-            examples.append(Example(row["id"], row["input"], row["label"], meta, record))
+            examples.append(Example(row["id"], row["input"], row["label"], meta, _record(row)))
         return examples
     return rows_to_examples(
         dataset, columns=columns or ColumnMap(), label_kind=label_kind, source="dataset"

@@ -6,10 +6,8 @@ from collections import Counter
 from typing import Any
 
 from stepdistill.data.task_data import TaskData
-from stepdistill.evaluation.metrics import get_metric
 from stepdistill.schema import Example
 from stepdistill.tasks.base import Task
-from stepdistill.tasks.labels import AnswerText
 
 
 def _error_kind(error: str) -> str:
@@ -36,10 +34,8 @@ def teacher_summary(examples: list[Example], task: Task) -> dict[str, Any] | Non
         "unparsable_by_reason": dict(sorted(failures.items())),
         "accuracy": metric.accuracy(*zip(*scored, strict=True)) if scored else None,
     }
-    if isinstance(task.label_kind, AnswerText) and scored:
-        # The reference compares case-sensitively; free answer text also differs only in case.
-        casefold = get_metric("exact_match_casefold")
-        summary["accuracy_ignoring_case"] = casefold.accuracy(*zip(*scored, strict=True))
+    if scored:
+        summary.update(task.label_kind.extra_accuracies(*zip(*scored, strict=True)))
     return summary
 
 

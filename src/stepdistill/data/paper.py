@@ -12,10 +12,10 @@ from stepdistill.data.io import read_json_list, read_jsonl
 from stepdistill.data.splits import seeded_split, subsample
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import DataError, MissingSplitError
-from stepdistill.parsing import parse_completion
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.tasks import Task, get_task
 from stepdistill.tasks.base import PaperLayout
+from stepdistill.tasks.parsing import parse_completion
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from stepdistill.data.io import write_json
 from stepdistill.experiments.recipe import MethodEntry, Recipe
+from stepdistill.models.folder import has_metrics, read_metrics
 
 logger = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.json"
 
 
 @dataclass(frozen=True)
@@ -46,15 +45,13 @@ def grid(recipe: Recipe) -> list[Run]:
 
 def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]:
     """Train every run of the grid that has no metrics.json yet; returns one row per run."""
-    import json
-
     from stepdistill.data.paper import load_paper_task
+    from stepdistill.models.loading import load_student
     from stepdistill.training.run import train_student
-    from stepdistill.training.students import load_student
 
     runs = grid(recipe)
     many = len(recipe.students) > 1
-    todo = [run for run in runs if not (run.folder(recipe.output, many) / METRICS_FILE).exists()]
+    todo = [run for run in runs if not has_metrics(run.folder(recipe.output, many))]
     logger.info("%s: %d runs, %d to do", recipe.name, len(runs), len(todo))
     if dry_run:
         return [
@@ -84,7 +81,7 @@ def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]
         )
     rows = []
     for run in runs:
-        metrics = json.loads((run.folder(recipe.output, many) / METRICS_FILE).read_text())
+        metrics = read_metrics(run.folder(recipe.output, many))
         rows.append(
             {
                 "student": run.student,

@@ -12,7 +12,6 @@ from typing import Any
 from stepdistill.data.io import write_jsonl
 from stepdistill.extraction.filters import FILTERS
 from stepdistill.extraction.vote import majority_vote
-from stepdistill.parsing import parse_completion
 from stepdistill.prompts import (
     Exemplar,
     PromptStyle,
@@ -25,7 +24,8 @@ from stepdistill.prompts import (
 )
 from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.tasks.base import Task
-from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest, Usage
+from stepdistill.tasks.parsing import parse_completion
+from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest
 from stepdistill.teacher.cache import CompletionCache
 from stepdistill.teacher.runner import RunStats, run_requests
 
@@ -66,29 +66,16 @@ class ExtractionConfig:
 
 
 @dataclass
-class ExtractionReport:
-    """Counts of one run; every example ends in exactly one of ok / unparsable / failed /
-    filtered."""
+class ExtractionReport(RunStats):
+    """Counts of one run: its requests (``RunStats``), and how every example ended, in exactly
+    one of ok / unparsable / failed / filtered."""
 
     examples: int = 0
     ok: int = 0
     unparsable: int = 0
     failed: int = 0
     filtered: int = 0
-    requests: int = 0
-    cached: int = 0
-    sent: int = 0
-    failed_requests: int = 0
-    usage: Usage = field(default_factory=Usage)
     cost: float | None = None
-
-    def add(self, stats: RunStats) -> None:
-        """Count one batch of requests."""
-        self.requests += stats.requests
-        self.cached += stats.cached
-        self.sent += stats.sent
-        self.failed_requests += stats.failed
-        self.usage.add(stats.usage)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,11 +7,9 @@ from typing import Any
 
 from stepdistill.prompts.exemplars import Exemplar
 from stepdistill.prompts.styles import PromptStyle
-from stepdistill.schema import Example
+from stepdistill.schema import Example, Messages
 
 ZERO_SHOT_TRIGGER = " Let's think step by step."
-
-Messages = list[dict[str, str]]
 
 
 def example_fields(example: Example) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
-from stepdistill.inference import INFO_FILE, read_info
+from stepdistill.models.encoding import PairEncoder
+from stepdistill.models.folder import read_info, write_export_info
+from stepdistill.models.kinds import SEQ2SEQ
 
 QUANTIZATIONS = ("int8", "int8_float32", "float32")
 TOKENIZER_FILES = (
@@ -20,15 +22,14 @@ TOKENIZER_FILES = (
     "spiece.model",
     "chat_template.jinja",
 )
+INSTALL_HINT = "export needs CTranslate2: pip install 'stepdistill[export]'"
 
 
 def _ctranslate2() -> Any:
     try:
         import ctranslate2
     except ImportError:
-        raise StepdistillError(
-            "export needs CTranslate2: pip install 'stepdistill[export]'"
-        ) from None
+        raise StepdistillError(INSTALL_HINT) from None
     return ctranslate2
 
 
@@ -36,16 +37,21 @@ def export_ctranslate2(
     folder: str | Path, output: str | Path, *, quantization: str = "int8", overwrite: bool = False
 ) -> Path:
     """Convert a trained folder to a CTranslate2 model that ``Predictor`` (and so ``predict``
-    and ``serve``) loads like the original: tokenizer and stepdistill.json are copied along."""
+    and ``serve``) loads like the original: tokenizer and stepdistill.json are copied along.
+
+    Raises:
+        StepdistillError: an unknown quantization, a folder that is not a trained one, an
+            existing output (without ``overwrite``), or CTranslate2 not installed.
+    """
     if quantization not in QUANTIZATIONS:
         raise StepdistillError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     folder, output = Path(folder), Path(output)
     info = read_info(folder)
     if output.exists() and any(output.iterdir()) and not overwrite:
         raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
+    _ctranslate2()
     from ctranslate2.converters import TransformersConverter
 
-    _ctranslate2()
     TransformersConverter(str(folder)).convert(str(output), quantization=quantization, force=True)
     config_path = output / "config.json"
     config = json.loads(config_path.read_text())
@@ -55,19 +61,21 @@ def export_ctranslate2(
     for name in TOKENIZER_FILES:
         if (folder / name).exists():
             shutil.copy(folder / name, output / name)
-    info["export"] = {"backend": "ctranslate2", "quantization": quantization, "source": str(folder)}
-    (output / INFO_FILE).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    export = {"backend": "ctranslate2", "quantization": quantization, "source": str(folder)}
+    write_export_info(info, output, export)
     return output
 
 
 class CTranslate2Engine:
-    """Greedy generation with a CTranslate2 model, speaking token ids like our encoder."""
+    """Greedy generation with a CTranslate2 model, taking and giving text like ``TorchEngine``.
+    Scoring candidate targets needs the PyTorch model."""
 
-    def __init__(self, folder: str | Path, tokenizer: Any, kind: str) -> None:
+    def __init__(self, folder: str | Path, encoder: PairEncoder) -> None:
         ctranslate2 = _ctranslate2()
-        self.tokenizer = tokenizer
-        self.kind = kind
-        model_class = ctranslate2.Translator if kind == "seq2seq" else ctranslate2.Generator
+        self.encoder = encoder
+        self.tokenizer = encoder.tokenizer
+        self.kind = encoder.kind
+        model_class = ctranslate2.Translator if self.kind == SEQ2SEQ else ctranslate2.Generator
         self.model = model_class(str(folder), device="cpu")
 
     def _tokens(self, ids: Sequence[int]) -> list[str]:
@@ -75,17 +83,20 @@ class CTranslate2Engine:
 
     def generate(
         self,
-        sources: Sequence[list[int]],
+        sources: Sequence[str],
         *,
-        prefix: Sequence[int],
         max_new_tokens: int,
         batch_size: int,
+        output_prefix: str = "",
+        progress: bool = False,
     ) -> list[str]:
-        """Decoded continuations (special tokens dropped) of source id lists."""
-        if self.kind == "seq2seq":
-            prefixes = [self._tokens(prefix)] * len(sources) if prefix else None
+        """Decoded greedy continuations (special tokens dropped) of model inputs."""
+        prefix = self.encoder.marker_ids(output_prefix) if output_prefix else []
+        source_ids = [self.encoder.source_ids(source) for source in sources]
+        if self.kind == SEQ2SEQ:
+            prefixes = [self._tokens(prefix)] * len(source_ids) if prefix else None
             results = self.model.translate_batch(
-                [self._tokens(s) for s in sources],
+                [self._tokens(s) for s in source_ids],
                 target_prefix=prefixes,
                 max_decoding_length=max_new_tokens + len(prefix),
                 beam_size=1,
@@ -95,7 +106,7 @@ class CTranslate2Engine:
             ids = [self.tokenizer.convert_tokens_to_ids(tokens) for tokens in outputs]
         else:
             results = self.model.generate_batch(
-                [self._tokens([*s, *prefix]) for s in sources],
+                [self._tokens([*s, *prefix]) for s in source_ids],
                 max_length=max_new_tokens,
                 sampling_topk=1,
                 beam_size=1,
@@ -105,3 +116,8 @@ class CTranslate2Engine:
             )
             ids = [r.sequences_ids[0] for r in results]
         return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+    def score(
+        self, pairs: Sequence[tuple[str, str]], *, output_prefix: str = "", batch_size: int = 32
+    ) -> list[float]:
+        raise StepdistillError("score_labels needs the PyTorch model; this one is exported")

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
-from stepdistill.inference import LabelPredictor, read_info
-from stepdistill.parsing import parse_completion
-from stepdistill.tasks import AnswerPattern
-from stepdistill.training.generation import score_targets
-from stepdistill.training.methods import SingleTask
+from stepdistill.models.folder import read_info
+from stepdistill.serving.engines import load_label_predictor
 
 RATIONALE_MAX_NEW_TOKENS = 128
 
@@ -35,16 +31,16 @@ class Predictor:
     the rationale on request; candidate scoring for closed label sets.
 
     Args:
-        folder: A folder written by ``stepdistill train``.
+        folder: A folder written by ``stepdistill train`` (or ``stepdistill export``).
     """
 
     def __init__(self, folder: str | Path, **model_kwargs: Any) -> None:
         self.folder = Path(folder)
         self.info = read_info(folder)
-        self.labels = LabelPredictor.from_folder(folder, **model_kwargs)
+        self.labels = load_label_predictor(folder, **model_kwargs)
         self.task = self.labels.task
         self.name = self.folder.name
-        self.separator = self.info.get("data", {}).get("input_separator") or "\n"
+        self.separator = self.info.input_separator
 
     def format_input(self, row: str | Mapping[str, Any]) -> str:
         """An input as the model saw it in training: ``input`` text, or the task's raw fields
@@ -68,51 +64,54 @@ class Predictor:
 
         Raises:
             StepdistillError: ``rationale`` for a model that never learned rationales, or
-                ``score_labels`` for a task without a closed label set.
+                ``score_labels`` for a task without a closed label set or a method whose label
+                comes after a rationale.
         """
         texts = [self.format_input(row) for row in inputs]
-        method, config = self.labels.method, self.labels.config
-        if isinstance(method, SingleTask):
-            return self._single_task(texts, rationale, batch_size, progress)
         if score_labels:
-            labels = self._scored_labels(texts, batch_size)
+            outputs = [(label, None) for label in self._scored_labels(texts, batch_size)]
         else:
-            labels = self.labels.predict(texts, batch_size=batch_size, progress=progress)
-        rationales: list[str | None] = [None] * len(texts)
-        if rationale:
-            requests = [method.rationale_request(text, config) for text in texts]
-            if any(request is None for request in requests):
-                raise StepdistillError(
-                    f"this model ({method.name}) was not trained to write rationales"
-                )
-            prefix = requests[0][1]
-            rationales = list(
-                self.labels.generate(
-                    [source for source, _ in requests],
-                    max_new_tokens=RATIONALE_MAX_NEW_TOKENS,
-                    batch_size=batch_size or config.eval_batch_size,
-                    output_prefix=prefix,
-                )
+            outputs = self.labels.outputs(texts, batch_size=batch_size, progress=progress)
+        rationales = [why for _, why in outputs]
+        if rationale and any(why is None for why in rationales):
+            rationales = self._rationales(texts, batch_size)
+        return [
+            Prediction(label, why if rationale else None)
+            for (label, _), why in zip(outputs, rationales, strict=True)
+        ]
+
+    def _rationales(self, texts: list[str], batch_size: int | None) -> list[str]:
+        method, config = self.labels.method, self.labels.config
+        requests = [method.rationale_request(text, config) for text in texts]
+        if any(request is None for request in requests):
+            raise StepdistillError(
+                f"this model ({method.name}) was not trained to write rationales"
             )
-        return [Prediction(label, why) for label, why in zip(labels, rationales, strict=True)]
+        return self.labels.engine.generate(
+            [source for source, _ in requests],
+            max_new_tokens=RATIONALE_MAX_NEW_TOKENS,
+            batch_size=batch_size or config.eval_batch_size,
+            output_prefix=requests[0][1],
+        )
 
     def _scored_labels(self, texts: list[str], batch_size: int | None) -> list[str | None]:
         candidates = self.task.label_space
-        if self.labels.engine is not None:
-            raise StepdistillError("score_labels needs the PyTorch model; this one is exported")
+        method, config = self.labels.method, self.labels.config
+        if not method.scores_candidate_labels():
+            raise StepdistillError(
+                f"score_labels: a {method.name} model writes a rationale before its label, so "
+                "candidate labels cannot be scored; drop score_labels"
+            )
         if not candidates:
             raise StepdistillError(
                 f"task {self.task.name!r} has no closed label set to score; drop score_labels"
             )
-        method, config = self.labels.method, self.labels.config
         pairs = [
             (method.label_source_text(text, config), label)
             for text in texts
             for label in candidates
         ]
-        scores = score_targets(
-            self.labels.model,
-            self.labels.encoder,
+        scores = self.labels.engine.score(
             pairs,
             output_prefix=method.label_output_prefix(config),
             batch_size=batch_size or config.eval_batch_size,
@@ -122,17 +121,3 @@ class Predictor:
             candidates[max(range(width), key=lambda j, i=i: scores[i * width + j])]
             for i in range(len(texts))
         ]
-
-    def _single_task(
-        self, texts: list[str], rationale: bool, batch_size: int | None, progress: bool
-    ) -> list[Prediction]:
-        config = self.labels.config
-        generated = self.labels.generate(
-            texts,
-            max_new_tokens=self.labels.max_new_tokens,
-            batch_size=batch_size or config.eval_batch_size,
-            progress=progress,
-        )
-        pattern = AnswerPattern(answer_marker=re.escape(config.answer_marker))
-        parsed = [parse_completion(text, pattern, self.task.label_kind) for text in generated]
-        return [Prediction(p.label, p.rationale if rationale else None) for p in parsed]

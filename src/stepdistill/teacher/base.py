@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-Messages = list[dict[str, str]]
+from stepdistill.schema import Messages
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from stepdistill.models.kinds import SEQ2SEQ
 from stepdistill.teacher.base import Completion, TeacherRequest, Usage
 
 
@@ -18,7 +19,7 @@ class LocalTeacher:
     """
 
     def __init__(self, model_name_or_path: str = "smollm2-135m", *, seed: int = 0) -> None:
-        from stepdistill.training.students import load_student
+        from stepdistill.models.loading import load_student
 
         student = load_student(model_name_or_path)
         self.model, self.tokenizer = student.model, student.tokenizer
@@ -67,7 +68,7 @@ class LocalTeacher:
                 pad_token_id=self.tokenizer.pad_token_id,
             )
         # a seq2seq teacher returns only new tokens; a causal one returns the prompt too
-        new = output[0] if self.kind == "seq2seq" else output[0, len(prompt_ids) :]
+        new = output[0] if self.kind == SEQ2SEQ else output[0, len(prompt_ids) :]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         for stop in settings.stop:
             text = text.split(stop, 1)[0]

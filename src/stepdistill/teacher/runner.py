@@ -14,12 +14,20 @@ from stepdistill.teacher.cache import CompletionCache
 
 @dataclass
 class RunStats:
+    """Counts of a batch of teacher requests."""
+
     requests: int = 0
     cached: int = 0
     sent: int = 0
-    failed: int = 0
+    failed_requests: int = 0
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
+
+    def add(self, other: RunStats) -> None:
+        """Add the counts of another batch of requests."""
+        for name in ("requests", "cached", "sent", "failed_requests", "attempts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.usage.add(other.usage)
 
 
 async def run_requests(
@@ -65,9 +73,9 @@ async def run_requests(
                 request = requests[index]
                 cache.put(key, completion, {"teacher": identity, "sample": request.sample})
         else:
-            stats.failed += 1
+            stats.failed_requests += 1
         bar.update(1)
-        bar.set_postfix(failed=stats.failed, refresh=False)
+        bar.set_postfix(failed=stats.failed_requests, refresh=False)
 
     try:
         await asyncio.gather(*(one(index, key) for index, key in pending))

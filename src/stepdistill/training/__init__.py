@@ -1,4 +1,4 @@
-"""Student training: methods, configs, students, the trainer and the run orchestration."""
+"""Student training: methods, configs, input modes, the trainer and the run orchestration."""
 
 from stepdistill.training.config import (
     SingleTaskConfig,
@@ -7,17 +7,13 @@ from stepdistill.training.config import (
     TrainConfig,
 )
 from stepdistill.training.methods import METHODS, get_method, make_config
-from stepdistill.training.students import STUDENT_PRESETS, Student, load_student
 
 __all__ = [
     "METHODS",
-    "STUDENT_PRESETS",
     "SingleTaskConfig",
     "StandardConfig",
     "StepByStepConfig",
-    "Student",
     "TrainConfig",
     "get_method",
-    "load_student",
     "make_config",
 ]

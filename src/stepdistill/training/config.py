@@ -1,67 +1,140 @@
-"""One config dataclass per training method. Defaults are the paper's (Hsieh et al., 2023)."""
+"""One config dataclass per training method. Defaults are the paper's (Hsieh et al., 2023).
+
+Each field is the only home of its setting: its default, its help text, its command-line flag
+(``--`` + the field name, plus a short alias where one is given) and, where it has one, the
+``transformers.TrainingArguments`` argument it becomes. The CLI and ``to_training_arguments``
+are derived from the fields, never written by hand.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import os
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-LABEL_SOURCES = ("gold", "teacher")
+from stepdistill.data.label_sources import LABEL_SOURCES
+
+REPORT_TO = ("none", "tensorboard")
+CHECKPOINTS = "checkpoints"
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    alias: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    trainer_argument: str | None = None,
+) -> Any:
+    """A config field and everything the CLI and the Trainer need to know about it.
+
+    Args:
+        default: The default, here and nowhere else.
+        help: One line for ``--help`` (the default is appended there).
+        alias: A short flag besides ``--field-name`` (``--lr``).
+        choices: The values allowed, checked by the CLI and by ``__post_init__``.
+        trainer_argument: The ``TrainingArguments`` argument the value is passed to as is.
+    """
+    metadata = {"help": help, "alias": alias, "choices": choices, "hf": trainer_argument}
+    return field(default=default, metadata=metadata)
+
+
+def default_of(config_field: Field) -> Any:
+    """A field's default value (for help texts and tests)."""
+    if config_field.default is not MISSING:
+        return config_field.default
+    return config_field.default_factory()  # type: ignore[misc]
 
 
 @dataclass
 class TrainConfig:
-    """Settings every training method shares.
-
-    Attributes:
-        label_source: ``gold`` (human labels: the paper's labeled setting) or ``teacher``
-            (the teacher's labels: the unlabeled setting, i.e. distillation).
-        learning_rate: AdamW learning rate (paper: 5e-5).
-        per_device_batch_size: Training examples per device per step (paper: 64).
-        gradient_accumulation_steps: Steps accumulated per optimizer update.
-        max_steps: Optimizer updates (paper: 10,000). 0 or less: train ``num_epochs`` instead.
-        num_epochs: Epochs, used when ``max_steps`` <= 0.
-        eval_steps: Validation accuracy every this many updates; the best checkpoint is kept.
-        eval_batch_size: Inputs per generation batch during evaluation.
-        seed: Seed of initialisation, shuffling and dropout.
-        max_input_length: Input tokens kept (paper: 1024).
-        max_target_length: Target tokens kept (reference: 256).
-        max_new_tokens: Tokens generated for a prediction; None sizes it from the training
-            targets (longest + 8, at most ``max_target_length``).
-        logging_steps: Log losses every this many updates.
-        save_total_limit: Checkpoints kept on disk (the best one is always kept).
-        warmup_steps: Linear warm-up updates.
-        weight_decay: AdamW weight decay.
-        report_to: ``none`` or ``tensorboard`` (logs under ``<output>/checkpoints/runs``).
-        group_by_length: Batch examples of similar length together (with some randomness), so
-            that little of each batch is padding.
-    """
+    """Settings every training method shares (each field's help says what it does)."""
 
     method: ClassVar[str] = ""
 
-    label_source: str = "gold"
-    learning_rate: float = 5e-5
-    per_device_batch_size: int = 64
-    gradient_accumulation_steps: int = 1
-    max_steps: int = 10_000
-    num_epochs: float = 1.0
-    eval_steps: int = 250
-    eval_batch_size: int = 32
-    seed: int = 0
-    max_input_length: int = 1024
-    max_target_length: int = 256
-    max_new_tokens: int | None = None
-    logging_steps: int = 10
-    save_total_limit: int = 2
-    warmup_steps: int = 0
-    weight_decay: float = 0.0
-    report_to: str = "none"
-    group_by_length: bool = True
+    label_source: str = setting(
+        "gold",
+        "gold: human labels (the paper's labeled setting); teacher: the teacher's labels "
+        "(the unlabeled setting, i.e. distillation)",
+        choices=tuple(LABEL_SOURCES.names()),
+    )
+    learning_rate: float = setting(
+        5e-5, "AdamW learning rate (paper: 5e-5)", alias="--lr", trainer_argument="learning_rate"
+    )
+    per_device_batch_size: int = setting(
+        64,
+        "training examples per device per step (paper: 64)",
+        alias="--batch-size",
+        trainer_argument="per_device_train_batch_size",
+    )
+    gradient_accumulation_steps: int = setting(
+        1,
+        "steps accumulated per optimizer update",
+        alias="--grad-accum",
+        trainer_argument="gradient_accumulation_steps",
+    )
+    max_steps: int = setting(
+        10_000, "optimizer updates (paper: 10,000); 0 or less: train --epochs instead"
+    )
+    num_epochs: float = setting(
+        1.0,
+        "epochs, used when --max-steps is 0",
+        alias="--epochs",
+        trainer_argument="num_train_epochs",
+    )
+    eval_steps: int = setting(
+        250, "validation accuracy every N updates; the best checkpoint is kept and restored"
+    )
+    eval_batch_size: int = setting(32, "inputs per generation batch during evaluation")
+    seed: int = setting(0, "seed of initialisation, shuffling and dropout")
+    max_input_length: int = setting(1024, "input tokens kept (paper: 1024)")
+    max_target_length: int = setting(256, "target tokens kept (reference: 256)")
+    max_new_tokens: int | None = setting(
+        None,
+        "tokens generated per prediction; None sizes it from the training targets "
+        "(longest + 8, at most --max-target-length)",
+    )
+    logging_steps: int = setting(10, "log losses every N updates", trainer_argument="logging_steps")
+    save_total_limit: int = setting(
+        2,
+        "checkpoints kept on disk (the best one is always kept)",
+        trainer_argument="save_total_limit",
+    )
+    warmup_steps: int = setting(0, "linear warm-up updates", trainer_argument="warmup_steps")
+    weight_decay: float = setting(0.0, "AdamW weight decay", trainer_argument="weight_decay")
+    lr_scheduler_type: str = setting(
+        "linear",
+        "learning-rate schedule after warm-up (transformers' SchedulerType: linear, cosine, "
+        "constant, ...)",
+        trainer_argument="lr_scheduler_type",
+    )
+    optim: str = setting(
+        "adamw_torch",
+        "optimizer (transformers' OptimizerNames: adamw_torch, adamw_torch_fused, adafactor, ...)",
+        trainer_argument="optim",
+    )
+    dataloader_num_workers: int = setting(
+        0,
+        "worker processes that collate batches (0: in the training process)",
+        trainer_argument="dataloader_num_workers",
+    )
+    report_to: str = setting(
+        "none",
+        "none, or tensorboard (logs under <output>/checkpoints/runs)",
+        choices=REPORT_TO,
+    )
+    group_by_length: bool = setting(
+        True,
+        "batch examples of similar length together (with some randomness), so that little of "
+        "each batch is padding; off: random batches",
+    )
 
     def __post_init__(self) -> None:
-        if self.label_source not in LABEL_SOURCES:
-            raise ValueError(
-                f"label_source must be one of {LABEL_SOURCES}, got {self.label_source!r}"
-            )
+        for config_field in fields(self):
+            choices = config_field.metadata.get("choices")
+            value = getattr(self, config_field.name)
+            if choices and value not in choices:
+                raise ValueError(f"{config_field.name} must be one of {choices}, got {value!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps"):
@@ -76,15 +149,50 @@ class TrainConfig:
             )
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.report_to not in ("none", "tensorboard"):
-            raise ValueError(f"report_to must be 'none' or 'tensorboard', got {self.report_to!r}")
+        if self.dataloader_num_workers < 0:
+            raise ValueError(
+                f"dataloader_num_workers must be >= 0, got {self.dataloader_num_workers}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, **asdict(self)}
 
     @classmethod
     def field_names(cls) -> set[str]:
-        return {field.name for field in fields(cls)}
+        return {config_field.name for config_field in fields(cls)}
+
+    def to_training_arguments(self, output_dir: str | os.PathLike, *, has_valid: bool) -> Any:
+        """``transformers.TrainingArguments`` for this config: the fields that name a trainer
+        argument pass as they are; the rest is what stepdistill's training loop relies on
+        (validation-accuracy model selection, checkpoints at every evaluation, ...)."""
+        import torch
+        from transformers import TrainingArguments
+
+        cuda = torch.cuda.is_available()
+        world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        direct = {
+            config_field.metadata["hf"]: getattr(self, config_field.name)
+            for config_field in fields(self)
+            if config_field.metadata.get("hf")
+        }
+        return TrainingArguments(
+            **direct,
+            output_dir=str(output_dir),
+            max_steps=self.max_steps if self.max_steps > 0 else -1,
+            eval_strategy="steps" if has_valid else "no",
+            eval_steps=self.eval_steps,
+            save_strategy="steps",
+            save_steps=self.eval_steps,
+            load_best_model_at_end=has_valid,
+            metric_for_best_model="accuracy" if has_valid else None,
+            greater_is_better=True,
+            seed=self.seed,
+            data_seed=self.seed,
+            report_to=[] if self.report_to == "none" else [self.report_to],
+            remove_unused_columns=False,
+            use_cpu=not cuda,
+            ddp_backend="gloo" if world_size > 1 and not cuda else None,
+        )
 
 
 @dataclass
@@ -97,25 +205,23 @@ class StandardConfig(TrainConfig):
 
 @dataclass
 class StepByStepConfig(TrainConfig):
-    """Distilling step-by-step: two tasks told apart by an input prefix.
+    """Distilling step-by-step: two tasks told apart by a task prefix.
 
     ``loss = alpha * label_loss + (1 - alpha) * rationale_loss``.
-
-    Attributes:
-        alpha: Weight of the label loss (paper: 0.5).
-        label_prefix: Input prefix of the label task (reference: ``predict: ``).
-        rationale_prefix: Input prefix of the rationale task (reference: ``explain: ``).
-        shared_input: Put the two prefixes on the output side instead, so that the input is
-            computed once for both tasks (faster; off by default, the paper's way is the input
-            prefix).
     """
 
     method: ClassVar[str] = "step-by-step"
 
-    alpha: float = 0.5
-    label_prefix: str = "predict: "
-    rationale_prefix: str = "explain: "
-    shared_input: bool = False
+    alpha: float = setting(0.5, "weight of the label loss; the rationale loss gets 1 - alpha")
+    label_prefix: str = setting("predict: ", "prefix of the label task (reference: 'predict: ')")
+    rationale_prefix: str = setting(
+        "explain: ", "prefix of the rationale task (reference: 'explain: ')"
+    )
+    shared_input: bool = setting(
+        False,
+        "put the two task prefixes on the output side, so that the input is computed once for "
+        "both tasks (faster; off: the paper's input prefixes)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -129,16 +235,15 @@ class StepByStepConfig(TrainConfig):
 
 @dataclass
 class SingleTaskConfig(TrainConfig):
-    """Single-task training: one target, the rationale followed by the label.
-
-    Attributes:
-        answer_marker: Text between rationale and label in the target; at inference the label
-            is read after its last occurrence.
-    """
+    """Single-task training: one target, the rationale followed by the label."""
 
     method: ClassVar[str] = "single-task"
 
-    answer_marker: str = "So the answer is"
+    answer_marker: str = setting(
+        "So the answer is",
+        "text between rationale and label in the target; at inference the label is read after "
+        "its last occurrence",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

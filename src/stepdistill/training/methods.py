@@ -1,4 +1,5 @@
-"""What each training method asks the student to learn, and how it reads a prediction back."""
+"""What each training method asks the student to learn, how it reads a prediction back, and
+how it describes itself."""
 
 from __future__ import annotations
 
@@ -7,30 +8,30 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stepdistill.parsing import parse_completion
+from stepdistill.data.label_sources import LABEL_SOURCES
 from stepdistill.registry import Registry
 from stepdistill.schema import Example
 from stepdistill.tasks.base import AnswerPattern, Task
+from stepdistill.tasks.parsing import parse_completion
 from stepdistill.training.config import (
     SingleTaskConfig,
     StandardConfig,
     StepByStepConfig,
     TrainConfig,
 )
-
-LABEL_TASK = "label"
-RATIONALE_TASK = "rationale"
-
-# One training example: task name -> (source text, target text).
-TaskPairs = dict[str, tuple[str, str]]
+from stepdistill.training.input_modes import (
+    LABEL_TASK,
+    RATIONALE_TASK,
+    InputMode,
+    InputPrefixes,
+    SharedInput,
+    TaskPairs,
+)
 
 
 def training_label(example: Example, label_source: str) -> str | None:
     """The label a student learns from: gold, or the teacher's if it parsed."""
-    if label_source == "gold":
-        return example.label
-    record = example.teacher
-    return record.teacher_label if record is not None and record.usable else None
+    return LABEL_SOURCES.get(label_source).label(example)
 
 
 def usable_rationale(example: Example) -> str | None:
@@ -43,45 +44,61 @@ def usable_rationale(example: Example) -> str | None:
 
 @dataclass(frozen=True)
 class TrainingMethod:
-    """A method: its config class, the task pairs it trains on and how it reads predictions."""
+    """A method: its config class, the task pairs it trains on, how its inputs reach the
+    student (``input_mode``), how it reads predictions and how it describes itself."""
 
     name: str
     config_class: type[TrainConfig]
     needs_rationale: bool
 
-    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs | None:
-        """The (source, target) pair of each task for one example, or None to skip it."""
+    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs:
+        """The (source, target) pair of each task for one usable example."""
         raise NotImplementedError
+
+    def describe(self, config: TrainConfig) -> str:
+        """One line for model cards and reports."""
+        raise NotImplementedError
+
+    def input_mode(self, config: TrainConfig) -> InputMode:
+        """How the tasks' inputs reach the student (chosen here, once)."""
+        return InputPrefixes()
 
     def loss_weights(self, config: TrainConfig) -> dict[str, float]:
         return {LABEL_TASK: 1.0}
 
     def label_source_text(self, text: str, config: TrainConfig) -> str:
         """The model input that asks for the label (the only task run at inference)."""
-        return text
-
-    def output_markers(self, config: TrainConfig) -> dict[str, str] | None:
-        """Task markers on the output side (shared-input training), or None."""
-        return None
-
-    def rationale_request(self, text: str, config: TrainConfig) -> tuple[str, str] | None:
-        """(model input, output prefix) that asks for a rationale, or None if the method
-        never learned to write one."""
-        return None
+        return self.input_mode(config).source(LABEL_TASK, text)
 
     def label_output_prefix(self, config: TrainConfig) -> str:
         """Text the student's output starts with before the label (given, not generated)."""
-        markers = self.output_markers(config)
-        return markers[LABEL_TASK] if markers else ""
+        return self.input_mode(config).output_prefix(LABEL_TASK)
 
-    def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
-        """The label in a generated text: its canonical form if valid, else the text itself.
+    def rationale_request(self, text: str, config: TrainConfig) -> tuple[str, str] | None:
+        """(model input, output prefix) that asks for a rationale alone, or None if the
+        method has no rationale task."""
+        return None
+
+    def read_output(
+        self, generated: str, task: Task, config: TrainConfig
+    ) -> tuple[str | None, str | None]:
+        """(label, rationale) in what the label request generated.
 
         Labels are one line; a student that runs on past its label is read up to the newline.
+        The label is its canonical form if valid, else the text itself; no rationale.
         """
         first_line = generated.strip().split("\n", 1)[0]
         checked = task.label_kind.check(first_line)
-        return checked.label if checked.label is not None else first_line.strip()
+        return (checked.label if checked.label is not None else first_line.strip()), None
+
+    def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
+        """The label in what the label request generated."""
+        return self.read_output(generated, task, config)[0]
+
+    def scores_candidate_labels(self) -> bool:
+        """Whether the label request's target is the label alone, so that candidate labels
+        can be scored as targets."""
+        return True
 
     def build(
         self, examples: Sequence[Example], config: TrainConfig
@@ -105,35 +122,45 @@ class Standard(TrainingMethod):
     def pairs(self, example: Example, config: TrainConfig) -> TaskPairs:
         return {LABEL_TASK: (example.input, training_label(example, config.label_source))}
 
+    def describe(self, config: TrainConfig) -> str:
+        return "standard: input to label"
+
 
 class StepByStep(TrainingMethod):
     def pairs(self, example: Example, config: StepByStepConfig) -> TaskPairs:
-        label = training_label(example, config.label_source)
-        label_source, rationale_source = (
-            (example.input, example.input)
-            if config.shared_input
-            else (config.label_prefix + example.input, config.rationale_prefix + example.input)
-        )
+        mode = self.input_mode(config)
         return {
-            LABEL_TASK: (label_source, label),
-            RATIONALE_TASK: (rationale_source, usable_rationale(example)),
+            LABEL_TASK: (
+                mode.source(LABEL_TASK, example.input),
+                training_label(example, config.label_source),
+            ),
+            RATIONALE_TASK: (
+                mode.source(RATIONALE_TASK, example.input),
+                usable_rationale(example),
+            ),
         }
 
-    def output_markers(self, config: StepByStepConfig) -> dict[str, str] | None:
-        if not config.shared_input:
-            return None
-        return {LABEL_TASK: config.label_prefix, RATIONALE_TASK: config.rationale_prefix}
+    def input_mode(self, config: StepByStepConfig) -> InputMode:
+        prefixes = {LABEL_TASK: config.label_prefix, RATIONALE_TASK: config.rationale_prefix}
+        return SharedInput(prefixes) if config.shared_input else InputPrefixes(prefixes)
 
     def loss_weights(self, config: StepByStepConfig) -> dict[str, float]:
         return {LABEL_TASK: config.alpha, RATIONALE_TASK: 1.0 - config.alpha}
 
-    def label_source_text(self, text: str, config: StepByStepConfig) -> str:
-        return text if config.shared_input else config.label_prefix + text
-
     def rationale_request(self, text: str, config: StepByStepConfig) -> tuple[str, str] | None:
-        if config.shared_input:
-            return text, config.rationale_prefix
-        return config.rationale_prefix + text, ""
+        mode = self.input_mode(config)
+        return mode.source(RATIONALE_TASK, text), mode.output_prefix(RATIONALE_TASK)
+
+    def describe(self, config: StepByStepConfig) -> str:
+        markers = (
+            "task markers on the output side (shared input)"
+            if config.shared_input
+            else f"input prefixes {config.label_prefix!r} and {config.rationale_prefix!r}"
+        )
+        return (
+            f"distilling step-by-step, loss = {config.alpha} label + {1 - config.alpha:g} "
+            f"rationale, {markers}"
+        )
 
 
 class SingleTask(TrainingMethod):
@@ -142,10 +169,19 @@ class SingleTask(TrainingMethod):
         target = f"{usable_rationale(example)} {config.answer_marker} {label}"
         return {LABEL_TASK: (example.input, target)}
 
-    def read_label(self, generated: str, task: Task, config: SingleTaskConfig) -> str | None:
+    def read_output(
+        self, generated: str, task: Task, config: SingleTaskConfig
+    ) -> tuple[str | None, str | None]:
+        """The rationale and the label after the last answer marker: one generation gives both."""
         pattern = AnswerPattern(answer_marker=re.escape(config.answer_marker))
         parsed = parse_completion(generated, pattern, task.label_kind)
-        return parsed.label
+        return parsed.label, parsed.rationale
+
+    def scores_candidate_labels(self) -> bool:
+        return False  # the label comes after a generated rationale
+
+    def describe(self, config: SingleTaskConfig) -> str:
+        return "single-task: one target, the rationale then the label"
 
 
 METHODS: Registry[TrainingMethod] = Registry("training method")

@@ -3,44 +3,33 @@
 from __future__ import annotations
 
 import logging
-import os
-import platform
-import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
-from stepdistill.data.io import write_json, write_jsonl
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
-from stepdistill.inference import INFO_FILE, LabelPredictor, task_to_info
-from stepdistill.training.config import TrainConfig
-from stepdistill.training.features import (
-    CAUSAL_SEPARATOR,
-    IGNORE_INDEX,
-    PairEncoder,
-    TaskBatchCollator,
+from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
+from stepdistill.models.folder import (
+    build_info,
+    write_model_files,
+    write_test_predictions,
 )
-from stepdistill.training.methods import LABEL_TASK, get_method
-from stepdistill.training.model_card import model_card
+from stepdistill.models.generation import TorchEngine
+from stepdistill.models.loading import Student, load_student
+from stepdistill.schema import Example
+from stepdistill.training.config import CHECKPOINTS, TrainConfig
+from stepdistill.training.input_modes import InputMode, TaskPairs
+from stepdistill.training.label_predictor import LabelPredictor
+from stepdistill.training.methods import TrainingMethod, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.sampling import GroupingKey
-from stepdistill.training.shared_input import (
-    SharedInputCollator,
-    SharedInputEncoder,
-    grouping_length,
-)
-from stepdistill.training.students import Student, load_student
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINTS = "checkpoints"
-METRICS_FILE = "metrics.json"
 
 
 @dataclass
@@ -49,102 +38,29 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
-def _git_hash() -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.strip() or None
+@dataclass
+class TrainingItems:
+    """Encoded training items, their grouping keys, and the longest label in tokens."""
+
+    items: list[Any]
+    lengths: list[GroupingKey]
+    longest_label: int
 
 
-def versions() -> dict[str, str]:
-    import datasets
-    import transformers
+class ValidationAccuracy:
+    """The Trainer's evaluator: label accuracy on the validation split, timed so that training
+    throughput can leave evaluation out."""
 
-    from stepdistill import __version__
+    def __init__(self, predictor: LabelPredictor, examples: Sequence[Example]) -> None:
+        self.predictor = predictor
+        self.examples = examples
+        self.seconds = 0.0
 
-    return {
-        "stepdistill": __version__,
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
-        "datasets": datasets.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def _encode_all(
-    encoder: PairEncoder,
-    pairs: list[dict[str, tuple[str, str]]],
-    markers: dict[str, str] | None,
-) -> tuple[list[Any], list[GroupingKey], int]:
-    """Training items, their grouping keys (token counts) and the longest label."""
-    items: list[Any] = []
-    lengths: list[GroupingKey] = []
-    longest_label = 0
-    shared = SharedInputEncoder(encoder, markers) if markers else None
-    for item in tqdm(pairs, desc="tokenizing", disable=len(pairs) < 2000, leave=False):
-        if shared is not None:
-            source = next(iter(item.values()))[0]
-            encoded = shared.encode(source, {task: target for task, (_, target) in item.items()})
-            longest_label = max(longest_label, len(encoded.targets[LABEL_TASK][1]))
-        else:
-            encoded = {
-                task: encoder.encode(source, target) for task, (source, target) in item.items()
-            }
-            label = encoded[LABEL_TASK].labels
-            longest_label = max(longest_label, sum(1 for t in label if t != IGNORE_INDEX))
-        items.append(encoded)
-        lengths.append(grouping_length(encoded, encoder.kind))
-    return items, lengths, longest_label
-
-
-def _max_new_tokens(config: TrainConfig, longest_label: int) -> int:
-    if config.max_new_tokens is not None:
-        return config.max_new_tokens
-    return min(config.max_target_length, longest_label + 8)
-
-
-def _training_arguments(config: TrainConfig, output: Path, has_valid: bool) -> Any:
-    from transformers import TrainingArguments
-
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    cuda = torch.cuda.is_available()
-    return TrainingArguments(
-        output_dir=str(output / CHECKPOINTS),
-        per_device_train_batch_size=config.per_device_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        learning_rate=config.learning_rate,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_steps,
-        lr_scheduler_type="linear",
-        optim="adamw_torch",
-        max_steps=config.max_steps if config.max_steps > 0 else -1,
-        num_train_epochs=config.num_epochs,
-        logging_steps=config.logging_steps,
-        eval_strategy="steps" if has_valid else "no",
-        eval_steps=config.eval_steps,
-        save_strategy="steps",
-        save_steps=config.eval_steps,
-        save_total_limit=config.save_total_limit,
-        load_best_model_at_end=has_valid,
-        metric_for_best_model="accuracy" if has_valid else None,
-        greater_is_better=True,
-        seed=config.seed,
-        data_seed=config.seed,
-        report_to=[] if config.report_to == "none" else [config.report_to],
-        remove_unused_columns=False,
-        use_cpu=not cuda,
-        ddp_backend="gloo" if world_size > 1 and not cuda else None,
-        dataloader_num_workers=0,
-    )
+    def __call__(self, model: Any) -> dict[str, float]:
+        started = time.perf_counter()
+        accuracy, _ = self.predictor.accuracy(self.examples)
+        self.seconds += time.perf_counter() - started
+        return {"accuracy": accuracy}
 
 
 def train_student(
@@ -164,177 +80,235 @@ def train_student(
     Model selection uses validation accuracy (label-only generation) every ``eval_steps``;
     the test split, if there is one, is evaluated once, at the end, with the selected model.
 
-    Writes to ``output_dir``: the model and tokenizer (Hugging Face format), ``stepdistill.json``
-    (task, method, prompts, resolved config, versions), ``metrics.json`` (validation curve, test
-    accuracy, examples/s) and ``predictions_test.jsonl``; checkpoints go to ``checkpoints/``.
+    Writes to ``output_dir`` the trained folder (see ``models.folder``): the model and tokenizer
+    in Hugging Face format, ``stepdistill.json``, ``metrics.json``, the model card and
+    ``predictions_test.jsonl``; checkpoints go to ``checkpoints/``.
 
     Raises:
         StepdistillError: the output folder exists (without ``overwrite``/``resume``) or no
             training example is usable by this method.
     """
-    from transformers.trainer_utils import get_last_checkpoint
+    training_method = checked_method(method, config)
+    output = prepare_output_dir(output_dir, overwrite=overwrite, resume=resume)
+    pairs, counts = training_pairs(training_method, data["train"], config)
+    valid = list(data.splits.get("valid", []))[: max_valid_examples or None]
+    if isinstance(student, str):
+        student = load_student(student)
+    mode = training_method.input_mode(config)
+    encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
+    encoded = encode_items(mode, encoder, pairs)
+    predictor = LabelPredictor(
+        engine=TorchEngine(student.model, encoder),
+        task=data.task,
+        method=training_method,
+        config=config,
+        max_new_tokens=max_new_tokens(config, encoded.longest_label),
+    )
+    validation = ValidationAccuracy(predictor, valid)
+    trainer = make_trainer(
+        training_method, config, student, mode, encoded, output, validation if valid else None
+    )
+    metrics = {
+        "task": data.task.name,
+        "method": method,
+        "label_source": config.label_source,
+        "train_examples": counts,
+        **run_training(trainer, output / CHECKPOINTS, config, resume, validation),
+        "validation_size": len(valid),
+    }
+    if not is_main_process():
+        return TrainResult(output, metrics)
+    metrics.update(evaluate_test(predictor, data, output))
+    save_folder(output, student, training_method, config, predictor, metrics, data_info)
+    return TrainResult(output, metrics)
 
-    from stepdistill.training.trainer import DistillTrainer
 
+def checked_method(method: str, config: TrainConfig) -> TrainingMethod:
+    """The method of that name, if ``config`` is its config class."""
     training_method = get_method(method)
     if not isinstance(config, training_method.config_class):
         raise StepdistillError(
             f"method {method!r} takes a {training_method.config_class.__name__}, "
             f"got {type(config).__name__}"
         )
-    output = prepare_output_dir(output_dir, overwrite=overwrite, resume=resume)
-    task = data.task
-    train_examples = data["train"]
-    pairs, counts = training_method.build(train_examples, config)
+    return training_method
+
+
+def training_pairs(
+    method: TrainingMethod, examples: Sequence[Example], config: TrainConfig
+) -> tuple[list[TaskPairs], dict[str, int]]:
+    """The method's task pairs and the counts of what was used; an error when none is usable."""
+    pairs, counts = method.build(examples, config)
     if not pairs:
         raise StepdistillError(
-            f"no usable training example for {method} with label_source={config.label_source}: "
-            f"{counts}"
+            f"no usable training example for {method.name} with "
+            f"label_source={config.label_source}: {counts}"
         )
     logger.info("training examples: %s", counts)
-    valid = list(data.splits.get("valid", []))[: max_valid_examples or None]
+    return pairs, counts
 
-    if isinstance(student, str):
-        student = load_student(student)
-    encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
-    markers = training_method.output_markers(config)
-    encoded, lengths, longest_label = _encode_all(encoder, pairs, markers)
-    predictor = LabelPredictor(
-        model=student.model,
-        encoder=encoder,
-        task=task,
-        method=training_method,
-        config=config,
-        max_new_tokens=_max_new_tokens(config, longest_label),
-    )
-    eval_seconds = 0.0
 
-    def evaluate_on_valid(model: Any) -> dict[str, float]:
-        nonlocal eval_seconds
-        start = time.perf_counter()
-        accuracy, _ = predictor.accuracy(valid)
-        eval_seconds += time.perf_counter() - start
-        return {"accuracy": accuracy}
+def encode_items(mode: InputMode, encoder: PairEncoder, pairs: list[TaskPairs]) -> TrainingItems:
+    """Training items as the input mode encodes them, with their grouping keys."""
+    encode = mode.item_encoder(encoder)
+    items, lengths, longest_label = [], [], 0
+    for item_pairs in tqdm(pairs, desc="tokenizing", disable=len(pairs) < 2000, leave=False):
+        item = encode(item_pairs)
+        items.append(item)
+        lengths.append(mode.grouping_length(item, encoder.kind))
+        longest_label = max(longest_label, mode.label_tokens(item))
+    return TrainingItems(items, lengths, longest_label)
 
-    args = _training_arguments(config, output, has_valid=bool(valid))
-    effective_batch = (
-        args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
-    )
+
+def max_new_tokens(config: TrainConfig, longest_label: int) -> int:
+    """Tokens generated per prediction: the config's, or the longest training label + 8."""
+    if config.max_new_tokens is not None:
+        return config.max_new_tokens
+    return min(config.max_target_length, longest_label + 8)
+
+
+def make_trainer(
+    method: TrainingMethod,
+    config: TrainConfig,
+    student: Student,
+    mode: InputMode,
+    encoded: TrainingItems,
+    output: Path,
+    evaluator: ValidationAccuracy | None,
+) -> Any:
+    """A ``DistillTrainer`` over the encoded items, selecting models on ``evaluator``."""
+    from stepdistill.training.trainer import DistillTrainer
+
+    try:
+        args = config.to_training_arguments(output / CHECKPOINTS, has_valid=evaluator is not None)
+    except ValueError as error:  # a scheduler or optimizer name transformers does not know
+        raise StepdistillError(f"training settings: {error}") from None
     logger.info(
         "effective batch = %d (per device %d x processes %d x accumulation %d)",
-        effective_batch,
+        effective_batch_size(args),
         args.per_device_train_batch_size,
         args.world_size,
         args.gradient_accumulation_steps,
     )
-    trainer = DistillTrainer(
+    return DistillTrainer(
         model=student.model,
         args=args,
-        train_dataset=encoded,
-        eval_dataset=valid or None,
-        data_collator=SharedInputCollator(
-            student.tokenizer.pad_token_id,
-            student.kind,
-            getattr(student.model.config, "decoder_start_token_id", None),
-        )
-        if markers
-        else TaskBatchCollator(student.tokenizer.pad_token_id, student.kind),
+        train_dataset=encoded.items,
+        eval_dataset=evaluator.examples if evaluator else None,
+        data_collator=mode.collator(student.tokenizer, student.model, student.kind),
         processing_class=student.tokenizer,
-        loss_weights=training_method.loss_weights(config),
-        evaluator=evaluate_on_valid if valid else None,
+        loss_weights=method.loss_weights(config),
+        input_mode=mode,
+        evaluator=evaluator,
         kind=student.kind,
-        lengths=lengths if config.group_by_length else None,
+        lengths=encoded.lengths if config.group_by_length else None,
     )
-    checkpoint = get_last_checkpoint(str(output / CHECKPOINTS)) if resume else None
+
+
+def effective_batch_size(args: Any) -> int:
+    return args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
+
+
+def run_training(
+    trainer: Any,
+    checkpoints: Path,
+    config: TrainConfig,
+    resume: bool,
+    validation: ValidationAccuracy,
+) -> dict[str, Any]:
+    """Train (or resume, or restore a finished run) and return the training metrics."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    checkpoint = get_last_checkpoint(str(checkpoints)) if resume else None
     if resume and checkpoint is None:
-        logger.warning("--resume: no checkpoint in %s, starting from scratch", output / CHECKPOINTS)
-    start_step = _start_step(checkpoint)
+        logger.warning("--resume: no checkpoint in %s, starting from scratch", checkpoints)
+    start_step = checkpoint_step(checkpoint)
     started = time.perf_counter()
     if checkpoint is not None and 0 < config.max_steps <= start_step:
         trainer.restore_finished(checkpoint)
         train_loss = None
     else:
         train_loss = trainer.train(resume_from_checkpoint=checkpoint).training_loss
-    train_seconds = time.perf_counter() - started - eval_seconds
-
+    train_seconds = time.perf_counter() - started - validation.seconds
+    state = trainer.state
+    batch = effective_batch_size(trainer.args)
     # a resumed run times only the steps it ran itself; none ran if the checkpoint was final
-    steps_this_run = trainer.state.global_step - start_step
-    metrics: dict[str, Any] = {
-        "task": task.name,
-        "method": method,
-        "label_source": config.label_source,
-        "train_examples": counts,
-        "effective_batch_size": effective_batch,
-        "world_size": args.world_size,
-        "steps": trainer.state.global_step,
+    steps_this_run = state.global_step - start_step
+    return {
+        "effective_batch_size": batch,
+        "world_size": trainer.args.world_size,
+        "steps": state.global_step,
         "resumed_from_step": start_step,
         "train_seconds_excluding_eval": round(train_seconds, 2),
-        "train_examples_per_second": round(steps_this_run * effective_batch / train_seconds, 4)
+        "train_examples_per_second": round(steps_this_run * batch / train_seconds, 4)
         if steps_this_run > 0 and train_seconds > 0
         else None,
         "train_loss": train_loss if steps_this_run > 0 else None,
         "loss_history": [
             {k: v for k, v in entry.items() if k.endswith("loss") or k == "step"}
-            for entry in trainer.state.log_history
+            for entry in state.log_history
             if "loss" in entry
         ],
         "validation_curve": [
             {"step": entry["step"], "accuracy": entry["eval_accuracy"]}
-            for entry in trainer.state.log_history
+            for entry in state.log_history
             if "eval_accuracy" in entry
         ],
-        "validation_size": len(valid),
-        "best_validation_accuracy": trainer.state.best_metric,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_validation_accuracy": state.best_metric,
+        "best_checkpoint": state.best_model_checkpoint,
     }
-    if not is_main_process():
-        return TrainResult(output, metrics)
-
-    if "test" in data:
-        test = data["test"]
-        accuracy, predictions = predictor.accuracy(test, progress=True)
-        metrics.update(test_accuracy=accuracy, test_size=len(test))
-        write_jsonl(
-            output / "predictions_test.jsonl",
-            [
-                {
-                    "id": e.id,
-                    "label": e.label,
-                    "prediction": p,
-                    "correct": task.metric.score(p, e.label),
-                }
-                for e, p in zip(test, predictions, strict=True)
-            ],
-        )
-    else:
-        metrics.update(test_accuracy=None, test_note=f"no test split: {data.missing.get('test')}")
-    student.model.save_pretrained(output)
-    student.tokenizer.save_pretrained(output)
-    info = {
-        "format_version": 1,
-        "task": task_to_info(task),
-        "method": method,
-        "config": {k: v for k, v in config.to_dict().items() if k != "method"},
-        "prompts": {
-            "label_source_example": training_method.label_source_text("<input>", config),
-            "label_output_prefix": training_method.label_output_prefix(config),
-            "causal_separator": CAUSAL_SEPARATOR if student.kind != "seq2seq" else None,
-        },
-        "student": {"name": student.name, "kind": student.kind},
-        "label_space": list(task.label_space) if task.label_space else None,
-        "generation": {"max_new_tokens": predictor.max_new_tokens},
-        "data": data_info or {},
-        "versions": versions(),
-        "git_commit": _git_hash(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    write_json(output / INFO_FILE, info)
-    write_json(output / METRICS_FILE, metrics)
-    (output / "README.md").write_text(model_card(info, metrics, output.name), encoding="utf-8")
-    return TrainResult(output, metrics)
 
 
-def _start_step(checkpoint: str | None) -> int:
+def checkpoint_step(checkpoint: str | None) -> int:
+    """The step a ``checkpoint-N`` folder was saved at (0 for none)."""
     if checkpoint is None:
         return 0
     return int(Path(checkpoint).name.rsplit("-", 1)[-1])
+
+
+def evaluate_test(predictor: LabelPredictor, data: TaskData, output: Path) -> dict[str, Any]:
+    """Test accuracy with the selected model, its predictions written beside it; or a note
+    that there is no test split."""
+    if "test" not in data:
+        return {"test_accuracy": None, "test_note": f"no test split: {data.missing.get('test')}"}
+    test = data["test"]
+    accuracy, predictions = predictor.accuracy(test, progress=True)
+    metric = data.task.metric
+    write_test_predictions(
+        output,
+        (
+            {"id": e.id, "label": e.label, "prediction": p, "correct": metric.score(p, e.label)}
+            for e, p in zip(test, predictions, strict=True)
+        ),
+    )
+    return {"test_accuracy": accuracy, "test_size": len(test)}
+
+
+def save_folder(
+    output: Path,
+    student: Student,
+    method: TrainingMethod,
+    config: TrainConfig,
+    predictor: LabelPredictor,
+    metrics: dict[str, Any],
+    data_info: dict[str, Any] | None,
+) -> None:
+    """The trained folder: model, tokenizer, stepdistill.json, model card, metrics.json."""
+    student.model.save_pretrained(output)
+    student.tokenizer.save_pretrained(output)
+    info = build_info(
+        task=predictor.task,
+        method=method.name,
+        config={k: v for k, v in config.to_dict().items() if k != "method"},
+        prompts={
+            "label_source_example": method.label_source_text("<input>", config),
+            "label_output_prefix": method.label_output_prefix(config),
+            "causal_separator": CAUSAL_SEPARATOR if not student.is_seq2seq else None,
+        },
+        student={"name": student.name, "kind": student.kind},
+        max_new_tokens=predictor.max_new_tokens,
+        data_info=data_info,
+    )
+    write_model_files(
+        output, info=info, metrics=metrics, method_description=method.describe(config)
+    )

