@@ -85,3 +85,15 @@ def test_tasks_list_and_version():
     ]
     version = run_cli("--version")
     assert version.stdout.startswith("stepdistill ")
+
+
+def test_export_without_ctranslate2_is_a_one_line_hint(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "stepdistill.json").write_text("{}")
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2 -> ImportError
+    assert main(["export", "--model", str(folder), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "stepdistill: error: export needs CTranslate2: pip install 'stepdistill[export]'"
+    )

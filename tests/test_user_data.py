@@ -14,6 +14,7 @@ from stepdistill.data import (
     load_user_examples,
 )
 from stepdistill.errors import DataError
+from stepdistill.schema import Example, TeacherRecord
 from stepdistill.tasks import ClosedSet, Equation
 
 
@@ -150,3 +151,22 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path):
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777
+
+
+def test_datasets_round_trip_keeps_a_filtered_record_filtered():
+    """Every TeacherRecord field survives: a record a filter set aside stays set aside (before,
+    the columns omitted `filtered`, so it came back usable)."""
+    record = TeacherRecord(
+        "a",
+        "3 + 4 = 7.",
+        "( 3.0 + 4.0 )",
+        True,
+        raw="3 + 4 = 7. The answer is ( 3.0 + 4.0 ).",
+        teacher="local:smollm2-135m",
+        meta={"votes": 2, "prompt": {"version": 1}},
+        filtered="agree-with-gold: disagrees with gold label '( 3.0 + 5.0 )'",
+    )
+    example = Example("a", "Ann has 3 and gets 5.", "( 3.0 + 5.0 )", {"n": 1}, record)
+    [back] = dataset_to_examples(examples_to_dataset([example]))
+    assert back == example
+    assert back.teacher.filtered is not None and not back.teacher.usable

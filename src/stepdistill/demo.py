@@ -100,7 +100,7 @@ def run_demo(
     from stepdistill.models import load_student
     from stepdistill.prompts import builtin_exemplars, style_for
     from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
-    from stepdistill.training import make_config
+    from stepdistill.training import get_method, make_config
     from stepdistill.training.run import train_student
 
     backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work
@@ -150,7 +150,7 @@ def run_demo(
         ("standard", "standard", {}),
         ("step-by-step", "step-by-step", {"shared_input": True}),
     ):
-        if method == "step-by-step" and not any(
+        if get_method(method).needs_rationale and not any(
             e.teacher and e.teacher.usable for e in data["train"]
         ):
             skipped[label] = "no teacher rationale was kept, so there is nothing to learn from"

@@ -43,6 +43,18 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = None
 
 
+def openai_response(id_prefix: str, kind: str, model: str, choices: list) -> dict[str, Any]:
+    """An OpenAI-compatible response body around ``choices``."""
+    return {
+        "id": f"{id_prefix}-{uuid.uuid4().hex}",
+        "object": kind,
+        "created": int(time.time()),
+        "model": model,
+        "choices": choices,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
 def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = MAX_INPUTS) -> Any:
     """A FastAPI app serving ``predictor``. Bad requests get a 4xx with a message."""
     from fastapi import FastAPI, HTTPException
@@ -106,17 +118,11 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
         if not prompts:
             raise HTTPException(422, "prompt must hold at least one text")
         results = await predict_rows(prompts)
-        return {
-            "id": f"cmpl-{uuid.uuid4().hex}",
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": predictor.name,
-            "choices": [
-                {"index": i, "text": p.label or "", "finish_reason": "stop", "logprobs": None}
-                for i, p in enumerate(results)
-            ],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
+        choices = [
+            {"index": i, "text": p.label or "", "finish_reason": "stop", "logprobs": None}
+            for i, p in enumerate(results)
+        ]
+        return openai_response("cmpl", "text_completion", predictor.name, choices)
 
     @app.post("/v1/chat/completions")
     async def chat(request: ChatRequest) -> dict:
@@ -124,20 +130,9 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
         if not users:
             raise HTTPException(422, "messages hold no user message")
         [result] = await predict_rows([users[-1]])
-        return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": predictor.name,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": result.label or ""},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
+        message = {"role": "assistant", "content": result.label or ""}
+        choices = [{"index": 0, "message": message, "finish_reason": "stop"}]
+        return openai_response("chatcmpl", "chat.completion", predictor.name, choices)
 
     @app.exception_handler(StepdistillError)
     async def library_error(_: Any, error: StepdistillError) -> JSONResponse:

@@ -59,11 +59,11 @@ class TrainConfig:
         choices=tuple(LABEL_SOURCES.names()),
     )
     learning_rate: float = setting(
-        5e-5, "AdamW learning rate (paper: 5e-5)", alias="--lr", trainer_argument="learning_rate"
+        5e-5, "AdamW learning rate", alias="--lr", trainer_argument="learning_rate"
     )
     per_device_batch_size: int = setting(
         64,
-        "training examples per device per step (paper: 64)",
+        "training examples per device per step",
         alias="--batch-size",
         trainer_argument="per_device_train_batch_size",
     )
@@ -73,9 +73,7 @@ class TrainConfig:
         alias="--grad-accum",
         trainer_argument="gradient_accumulation_steps",
     )
-    max_steps: int = setting(
-        10_000, "optimizer updates (paper: 10,000); 0 or less: train --epochs instead"
-    )
+    max_steps: int = setting(10_000, "optimizer updates; 0 or less: train --epochs instead")
     num_epochs: float = setting(
         1.0,
         "epochs, used when --max-steps is 0",
@@ -87,8 +85,8 @@ class TrainConfig:
     )
     eval_batch_size: int = setting(32, "inputs per generation batch during evaluation")
     seed: int = setting(0, "seed of initialisation, shuffling and dropout")
-    max_input_length: int = setting(1024, "input tokens kept (paper: 1024)")
-    max_target_length: int = setting(256, "target tokens kept (reference: 256)")
+    max_input_length: int = setting(1024, "input tokens kept")
+    max_target_length: int = setting(256, "target tokens kept")
     max_new_tokens: int | None = setting(
         None,
         "tokens generated per prediction; None sizes it from the training targets "
@@ -213,10 +211,8 @@ class StepByStepConfig(TrainConfig):
     method: ClassVar[str] = "step-by-step"
 
     alpha: float = setting(0.5, "weight of the label loss; the rationale loss gets 1 - alpha")
-    label_prefix: str = setting("predict: ", "prefix of the label task (reference: 'predict: ')")
-    rationale_prefix: str = setting(
-        "explain: ", "prefix of the rationale task (reference: 'explain: ')"
-    )
+    label_prefix: str = setting("predict: ", "prefix (or output marker) of the label task")
+    rationale_prefix: str = setting("explain: ", "prefix (or output marker) of the rationale task")
     shared_input: bool = setting(
         False,
         "put the two task prefixes on the output side, so that the input is computed once for "

@@ -1,0 +1,116 @@
+"""The package's import graph flows one way: the layers of the README's package map, no cycle."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "stepdistill"
+
+
+def readme_layers() -> dict[str, int]:
+    """Top-level module or folder name -> layer number, from the README's package map."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("<!-- layers:", 1)[1].split("<!-- end layers -->", 1)[0]
+    layers: dict[str, int] = {}
+    for row in table.splitlines():
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].isdigit():
+            for name in re.findall(r"`([\w.]+)`", cells[1]):
+                layers[name] = int(cells[0])
+    return layers
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """Every stepdistill module ``path`` imports, at the top or inside a function."""
+    found: set[str] = set()
+    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else None
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import
+                anchor = (package or module_name(path)).split(".")
+                base = ".".join([*anchor[: len(anchor) - node.level + 1], base]).strip(".")
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            # "from pkg import submodule" imports the submodule; "from mod import name" the module
+            names = [names[-1]] + [n for n in names[:-1] if n in known]
+        else:
+            continue
+        found.update(name for name in names if name in known)
+    return found
+
+
+def layer_of(module: str, layers: dict[str, int]) -> int:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "errors"  # the package's own __init__: layer 0
+    assert top in layers, f"{module}: top-level name {top!r} is not in the README's package map"
+    return layers[top]
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(path, set(found)) - {name} for name, path in found.items()}
+
+
+def test_readme_map_names_every_top_level_module():
+    layers = readme_layers()
+    tops = {path.stem if path.is_file() else path.name for path in PACKAGE.iterdir()}
+    tops = {name for name in tops if not name.startswith(("_", ".")) or name == "__main__"}
+    tops -= {"__pycache__"}
+    assert tops <= set(layers), f"not in the README's package map: {sorted(tops - set(layers))}"
+
+
+def test_no_module_imports_from_a_later_layer():
+    layers = readme_layers()
+    violations = [
+        f"{module} (layer {layer_of(module, layers)}) imports {target} "
+        f"(layer {layer_of(target, layers)})"
+        for module, targets in graph().items()
+        for target in sorted(targets)
+        if layer_of(target, layers) > layer_of(module, layers)
+    ]
+    assert violations == []
+
+
+def test_import_graph_has_no_cycle():
+    edges = graph()
+    state: dict[str, str] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for target in sorted(edges[node]):
+            if state.get(target) == "open":
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[node] = "done"
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
+
+
+def test_the_walker_finds_imports_and_orders_stages():
+    """Not vacuous: function-level imports are found, and the stages are ordered as the data
+    flows (the teacher importing training code would be a violation)."""
+    found, layers = graph(), readme_layers()
+    assert "stepdistill.models.loading" in found["stepdistill.teacher.local_backend"]
+    assert "stepdistill.training.label_predictor" in found["stepdistill.serving.engines"]
+    order = ["tasks", "data", "models", "teacher", "extraction", "training", "serving", "cli"]
+    assert [layers[name] for name in order] == sorted(layers[name] for name in order)
+    assert layer_of("stepdistill.training.run", layers) > layer_of("stepdistill.teacher", layers)
