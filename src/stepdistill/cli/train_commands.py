@@ -128,7 +128,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from stepdistill.serving.engines import load_label_predictor
 
     info = read_info(args.model)
-    predictor = load_label_predictor(args.model)
+    predictor = load_label_predictor(args.model, info=info)
     data = load_paper_task(
         predictor.task, require_data_dir(args), sep=info.input_separator, teacher=False
     )

@@ -44,12 +44,15 @@ ENGINES.register(PYTORCH, _pytorch)
 ENGINES.register("ctranslate2", _ctranslate2)
 
 
-def load_label_predictor(folder: str | Path, **model_kwargs: Any) -> LabelPredictor:
+def load_label_predictor(
+    folder: str | Path, *, info: ModelInfo | None = None, **model_kwargs: Any
+) -> LabelPredictor:
     """The label predictor of a folder written by ``stepdistill train`` or ``export``.
 
+    ``info``: the folder's ``stepdistill.json`` if the caller has read it already.
     ``model_kwargs`` go to ``from_pretrained`` of a PyTorch folder.
     """
-    info = read_info(folder)
+    info = info or read_info(folder)
     config = make_config(info.method, **info.config)
     backend = (info.export or {}).get("backend", PYTORCH)
     return LabelPredictor(

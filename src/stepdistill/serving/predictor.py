@@ -37,7 +37,7 @@ class Predictor:
     def __init__(self, folder: str | Path, **model_kwargs: Any) -> None:
         self.folder = Path(folder)
         self.info = read_info(folder)
-        self.labels = load_label_predictor(folder, **model_kwargs)
+        self.labels = load_label_predictor(folder, info=self.info, **model_kwargs)
         self.task = self.labels.task
         self.name = self.folder.name
         self.separator = self.info.input_separator
