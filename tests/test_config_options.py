@@ -11,8 +11,8 @@ import pytest
 
 from stepdistill.cli.config_options import config_overrides, option_strings
 from stepdistill.cli.main import build_parser
+from stepdistill.settings import default_of
 from stepdistill.training import METHODS, TrainConfig, make_config
-from stepdistill.training.config import default_of
 
 
 def train_help(monkeypatch) -> str:

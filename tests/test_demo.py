@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from stepdistill.cli.main import main
 from stepdistill.demo import generate_task
@@ -59,3 +60,21 @@ def test_demo_without_any_kept_rationale_still_reports(tiny_t5_dir, tiny_llama_d
     assert list(report["students"]) == ["standard"]
     assert "step-by-step" in report["skipped_students"]
     assert "not trained" in (out / "report.md").read_text()
+
+
+def test_demo_on_a_task_file(tiny_llama_dir, tmp_path):
+    """`demo --task FILE`: the worked example's support tickets instead of the arithmetic."""
+    from fake_openai import FakeOpenAI
+
+    task = Path(__file__).resolve().parent.parent / "examples" / "support-tickets" / "task.yaml"
+    out = tmp_path / "demo"
+    with FakeOpenAI(lambda body: "The money is missing. So the answer is refund.") as server:
+        args = ["demo", "--task", str(task), "--output", str(out), "--teacher", "openai:fake"]
+        args += ["--base-url", server.base_url, "--student", str(tiny_llama_dir)]
+        assert main([*args, "--train", "16", "--test", "4", "--steps", "1"]) == 0
+        prompts = [prompt for prompt, _ in server.log]
+    report = json.loads((out / "report.json").read_text())
+    assert report["task"] == "support-intent" and report["sizes"]["train"] == 16
+    refunds = sum(e["gold"] == "refund" for e in report["examples"])
+    assert report["extraction"]["ok"] >= refunds > 0  # the filter keeps the right ones only
+    assert len(prompts) == 16 and all(prompt.startswith("Q: ") for prompt in prompts)

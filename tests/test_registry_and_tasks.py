@@ -90,7 +90,7 @@ def test_bad_rows_name_the_missing_field():
 
 
 def test_metrics():
-    assert set(METRICS.names()) == {"exact_match", "exact_match_casefold", "equation"}
+    assert set(METRICS.names()) == {"exact_match", "exact_match_casefold", "equation", "number"}
     assert normalize_text("  washington   d.c. ") == "washington d.c"
     exact = get_metric("exact_match")
     assert exact.score("home depot.", "home depot")

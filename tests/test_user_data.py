@@ -105,8 +105,11 @@ def test_mapping_errors_name_file_row_and_column(tmp_path, rows, columns, messag
 
 
 def test_unsupported_and_missing_files(tmp_path):
-    (tmp_path / "data.parquet").write_text("x")
-    with pytest.raises(DataError, match=r"unsupported file type '\.parquet'"):
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(DataError, match=r"unsupported file type '\.xlsx'"):
+        load_user_examples(tmp_path / "data.xlsx")
+    (tmp_path / "data.parquet").write_text("x")  # parquet is read, and a broken one named
+    with pytest.raises(DataError, match=r"data.parquet: not a readable Parquet file"):
         load_user_examples(tmp_path / "data.parquet")
     with pytest.raises(FileNotFoundError, match="no such data file"):
         load_user_examples(tmp_path / "absent.jsonl")

@@ -71,20 +71,25 @@ def generate_task(
     )
 
 
-def paper_subset(data_dir: str | Path, *, n_train: int, n_valid: int, n_test: int) -> TaskData:
-    """The first examples of the paper's SVAMP splits, without the PaLM outputs."""
-    from stepdistill.data.paper import load_paper_task
+def task_subset(
+    task: str, data_dir: str | Path | None, *, n_train: int, n_valid: int, n_test: int, sep: str
+) -> TaskData:
+    """The first examples of a task's splits (a task file, or a paper task's folder), without
+    any teacher outputs that ship with it."""
+    from stepdistill.data.task_source import task_source
 
-    data = load_paper_task("svamp", data_dir, teacher=False)
+    data = task_source(task, data_dir=data_dir).load(teacher=False, sep=sep)
     splits = {"train": n_train, "valid": n_valid, "test": n_test}
-    return TaskData(
-        data.task, {name: data[name][:n] for name, n in splits.items()}, notes=data.notes
-    )
+    subset = {name: data[name][:n] for name, n in splits.items()}
+    if any(example.label is None for examples in subset.values() for example in examples):
+        raise StepdistillError(f"the demo needs a labeled task; {task} has no labels")
+    return TaskData(data.task, subset, notes=data.notes)
 
 
 def run_demo(
     output: str | Path,
     *,
+    task: str | None = None,
     data_dir: str | Path | None = None,
     teacher: str = DEFAULT_TEACHER,
     student: str = "smollm2-135m",
@@ -95,10 +100,15 @@ def run_demo(
     overwrite: bool = False,
     base_url: str | None = None,
 ) -> dict[str, Any]:
-    """Run the demo into ``output`` and return its report (also written as report.json/.md)."""
+    """Run the demo into ``output`` and return its report (also written as report.json/.md).
+
+    The task: ``task`` (a task file, or a paper task with ``data_dir``); the paper's SVAMP with
+    only ``data_dir``; else a generated arithmetic task.
+    """
+    from stepdistill.data.task_source import task_source
     from stepdistill.extraction import ExtractionConfig, attach_teacher_records, extract
+    from stepdistill.extraction.settings import TeacherSettings, prompting
     from stepdistill.models import load_student
-    from stepdistill.prompts import builtin_exemplars, style_for
     from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
     from stepdistill.training import get_method, make_config
     from stepdistill.training.run import train_student
@@ -109,24 +119,29 @@ def run_demo(
         raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    data = (
-        paper_subset(data_dir, n_train=n_train, n_valid=n_valid, n_test=n_test)
-        if data_dir
-        else generate_task(n_train=n_train, n_valid=n_valid, n_test=n_test)
-    )
-    task, style = data.task, style_for("svamp")
+    sizes = {"n_train": n_train, "n_valid": n_valid, "n_test": n_test}
+    if task is None and data_dir is None:
+        data = generate_task(**sizes)
+        source = task_source("svamp")
+    else:
+        task = task or "svamp"
+        separator = load_student(student).tokenizer.eos_token or "\n"
+        data = task_subset(task, data_dir, sep=separator, **sizes)
+        source = task_source(task, data_dir=data_dir)
+    style, exemplars, zero_shot = prompting(source, TeacherSettings(teacher=teacher))
     logger.info("1/3 teacher %s: rationales for %d training problems", teacher, len(data["train"]))
     config = ExtractionConfig(
         settings=GenerationSettings(max_tokens=64, stop=style.stop),
+        zero_shot=zero_shot,
         filters=("agree-with-gold",),
         concurrency=backend.concurrency(ExtractionConfig.concurrency),
     )
     records, extraction = extract(
-        task,
+        data.task,
         data["train"],
         make_teacher(teacher, **({"base_url": base_url} if base_url else {})),
         style=style,
-        exemplars=builtin_exemplars(task)[:3],
+        exemplars=exemplars[:3],  # three worked examples: a short prompt for a small teacher
         config=config,
         cache_path=output / "teacher.cache.sqlite",
         output=output / "teacher.jsonl",
@@ -176,7 +191,7 @@ def run_demo(
         results[label] = result.metrics
     logger.info("3/3 report")
     report = {
-        "task": "generated arithmetic" if not data_dir else "SVAMP subset",
+        "task": data.task.name if task else "generated arithmetic",
         "sizes": {name: len(examples) for name, examples in data.splits.items()},
         "teacher": teacher,
         "student": student,
@@ -262,4 +277,4 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
-__all__ = ["generate_task", "paper_subset", "run_demo"]
+__all__ = ["generate_task", "run_demo", "task_subset"]

@@ -17,3 +17,7 @@ class DataError(StepdistillError, ValueError):
 
 class MissingSplitError(DataError, FileNotFoundError):
     """A split was asked for whose file is not there."""
+
+
+class BudgetReached(StepdistillError):
+    """The teacher's spending ceiling was reached before every request was sent."""

@@ -9,13 +9,15 @@ from collections.abc import Sequence
 from dataclasses import Field, fields
 from typing import Any
 
-from stepdistill.training.config import default_of
+from stepdistill.settings import default_of
 
 
 def _scalar_type(annotation: Any) -> type:
-    """``int`` for ``int | None`` and the like; the annotation itself otherwise."""
+    """``int`` for ``int | None`` or ``list[int]``; the annotation itself otherwise."""
     options = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return options[0] if options else annotation
+    if not options:
+        return annotation
+    return _scalar_type(options[0]) if typing.get_args(options[0]) else options[0]
 
 
 def _help(config_field: Field) -> str:
@@ -55,7 +57,9 @@ def add_config_options(
             kind = _scalar_type(hints[config_field.name])
             options: dict[str, Any] = {"dest": config_field.name, "help": _help(config_field)}
             choices = config_field.metadata.get("choices")
-            if kind is bool:
+            if config_field.metadata.get("repeatable"):
+                options.update(action="append", type=kind, metavar=config_field.name.upper())
+            elif kind is bool:
                 options["action"] = argparse.BooleanOptionalAction
             elif choices:
                 options.update(type=kind, choices=choices)

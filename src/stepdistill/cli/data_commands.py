@@ -8,11 +8,11 @@ import os
 from typing import Any
 
 from stepdistill.data.inspect import inspect_task
-from stepdistill.data.paper import load_paper_task
+from stepdistill.data.task_source import DATA_DIR_ENV, TaskSource, task_source
 from stepdistill.errors import StepdistillError
 from stepdistill.tasks import TASKS
 
-DATA_DIR_ENV = "STEPDISTILL_DATA_DIR"
+TASK_HELP = f"a task file (.yaml) or a registered task ({', '.join(TASKS.names())})"
 
 
 def add_data_dir_option(
@@ -25,6 +25,17 @@ def add_data_dir_option(
         default=os.environ.get(DATA_DIR_ENV),
         help=f"{help} (default: ${DATA_DIR_ENV})",
     )
+
+
+def add_task_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--task`` (a task file or a registered name) and ``--data-dir`` (for registered tasks)."""
+    parser.add_argument("--task", required=required, help=TASK_HELP)
+    add_data_dir_option(parser, "reference datasets/ folder of a registered task")
+
+
+def task_source_of(args: argparse.Namespace) -> TaskSource:
+    """The task (and where its data is) that ``--task`` and ``--data-dir`` name."""
+    return task_source(args.task, data_dir=args.data_dir)
 
 
 def require_data_dir(args: argparse.Namespace) -> str:
@@ -40,11 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect = commands.add_parser(
         "inspect",
         help="split sizes, teacher accuracy, parse failures and examples of a task",
-        description="Load a task from the reference datasets/ layout and report on every split.",
+        description="Load a task (a task file, or a registered task from the reference "
+        "datasets/ layout) and report on every split.",
     )
-    inspect.add_argument(
-        "--task", required=True, help=f"task name ({', '.join(TASKS.names())}) or 'all'"
-    )
+    inspect.add_argument("--task", required=True, help=f"{TASK_HELP}, or 'all' registered ones")
     add_data_dir_option(inspect)
     inspect.add_argument("--train-fraction", type=float, default=1.0, help="share of train kept")
     inspect.add_argument("--seed", type=int, default=0, help="seed of the train subsample")
@@ -54,11 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    data_dir = require_data_dir(args)
     names = TASKS.names() if args.task == "all" else [args.task]
     reports = []
     for name in names:
-        data = load_paper_task(name, data_dir, train_fraction=args.train_fraction, seed=args.seed)
+        source = task_source(name, data_dir=args.data_dir)
+        data = source.load(train_fraction=args.train_fraction, seed=args.seed)
         reports.append(inspect_task(data, n_examples=args.examples))
     if args.json:
         print(

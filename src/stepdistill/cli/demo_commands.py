@@ -16,7 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "teacher, train a standard and a step-by-step student, and report the comparison.",
     )
     demo.add_argument("--output", type=Path, default=Path("runs/demo"), help="(runs/demo)")
-    demo.add_argument("--data-dir", type=Path, help="use the paper's SVAMP instead")
+    demo.add_argument(
+        "--task", help="a task file or a registered task instead of the generated arithmetic one"
+    )
+    demo.add_argument("--data-dir", type=Path, help="a paper task's folder (alone: SVAMP)")
     demo.add_argument("--teacher", default=DEFAULT_TEACHER, help="backend:model")
     demo.add_argument("--base-url", help="for an openai:MODEL teacher on a server of yours")
     demo.add_argument("--student", default="smollm2-135m")
@@ -32,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = run_demo(
         args.output,
+        task=args.task,
         data_dir=args.data_dir,
         teacher=args.teacher,
         student=args.student,

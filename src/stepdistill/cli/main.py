@@ -13,6 +13,7 @@ from stepdistill.cli import (
     demo_commands,
     experiment_commands,
     extract_commands,
+    pipeline_commands,
     serve_commands,
     task_commands,
     train_commands,
@@ -27,6 +28,7 @@ COMMAND_GROUPS = (
     train_commands,
     serve_commands,
     experiment_commands,
+    pipeline_commands,
     demo_commands,
 )
 

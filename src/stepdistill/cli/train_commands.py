@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from stepdistill.cli.config_options import add_config_options, config_overrides
-from stepdistill.cli.data_commands import add_data_dir_option, require_data_dir
+from stepdistill.cli.data_commands import add_task_options, task_source_of
+from stepdistill.data.task_source import task_source
 from stepdistill.errors import StepdistillError
-from stepdistill.tasks import TASKS
 from stepdistill.training.config import TrainConfig
 from stepdistill.training.methods import METHODS
 
@@ -20,8 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a student (step-by-step, standard, single-task)",
         description="Train a student on a task and save it, evaluated, to --output.",
     )
-    train.add_argument("--task", required=True, help=f"one of {', '.join(TASKS.names())}")
-    add_data_dir_option(train, "reference datasets/ folder")
+    add_task_options(train)
     train.add_argument(
         "--method",
         default="step-by-step",
@@ -51,7 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     evaluate = subparsers.add_parser("evaluate", help="accuracy of a trained student on a split")
     evaluate.add_argument("--model", required=True, type=Path, help="folder written by train")
-    add_data_dir_option(evaluate, "reference datasets/ folder")
+    evaluate.add_argument(
+        "--data-dir",
+        help="reference datasets/ folder of a paper task (default: where the model was trained)",
+    )
     evaluate.add_argument("--split", default="test", help="train, valid or test (test)")
     evaluate.add_argument("--predictions", type=Path, help="also write predictions (JSONL) here")
     evaluate.add_argument("--batch-size", type=int, help="generation batch size")
@@ -67,45 +69,25 @@ def config_groups() -> list[tuple[str, type]]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from stepdistill.data.paper import load_paper_task
-    from stepdistill.models.loading import load_student
     from stepdistill.training.methods import make_config
-    from stepdistill.training.run import train_student
+    from stepdistill.training.run import train_on_task
 
     try:
         config = make_config(args.method, **config_overrides(args, args.config_fields))
     except ValueError as error:
         raise StepdistillError(str(error)) from None
-    data_dir = require_data_dir(args)
-    student = load_student(args.student)
-    data = load_paper_task(
-        args.task,
-        data_dir,
-        train_fraction=args.train_fraction,
-        seed=args.data_seed,
-        sep=student.tokenizer.eos_token or "\n",
-    )
-    if args.teacher_file:
-        from stepdistill.extraction import attach_teacher_records, read_teacher_file
-
-        data = attach_teacher_records(data, read_teacher_file(args.teacher_file))
-    result = train_student(
-        data=data,
+    result = train_on_task(
+        source=task_source_of(args),
         method=args.method,
         config=config,
-        student=student,
+        student=args.student,
         output_dir=args.output,
+        train_fraction=args.train_fraction,
+        data_seed=args.data_seed,
+        teacher_file=args.teacher_file,
         overwrite=args.overwrite,
         resume=args.resume,
         max_valid_examples=args.max_valid_examples,
-        data_info={
-            "data_dir": str(data_dir),
-            "train_fraction": args.train_fraction,
-            "data_seed": args.data_seed,
-            "input_separator": student.tokenizer.eos_token or "\n",
-            "notes": data.notes,
-            "teacher_file": str(args.teacher_file) if args.teacher_file else None,
-        },
     )
     summary = {k: result.metrics.get(k) for k in _SUMMARY_KEYS}
     print(json.dumps({"output": str(result.output_dir), **summary}, indent=2))
@@ -123,16 +105,22 @@ _SUMMARY_KEYS = (
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from stepdistill.data.io import write_jsonl
-    from stepdistill.data.paper import load_paper_task
+    from stepdistill.data.task_source import task_source_from_info
     from stepdistill.models.folder import read_info
     from stepdistill.serving.engines import load_label_predictor
 
     info = read_info(args.model)
     predictor = load_label_predictor(args.model, info=info)
-    data = load_paper_task(
-        predictor.task, require_data_dir(args), sep=info.input_separator, teacher=False
-    )
+    source = task_source_from_info(predictor.task, info.data_info)
+    if args.data_dir:
+        source = task_source(predictor.task, data_dir=args.data_dir)
+    data = source.load(sep=info.input_separator, teacher=False)
     examples = data[args.split]
+    if any(example.label is None for example in examples):
+        raise StepdistillError(
+            f"split {args.split!r} of task {predictor.task.name!r} has no labels (the task file "
+            "has no label_column): evaluation needs a labeled split"
+        )
     if args.batch_size:
         predictor.config.eval_batch_size = args.batch_size
     accuracy, predictions = predictor.accuracy(examples, progress=True)

@@ -92,3 +92,34 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     _atomic_write(path, write)
+
+
+def read_yaml(path: Path, what: str) -> dict[str, Any]:
+    """A YAML file holding a mapping (a task file, recipe or pipeline).
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: a folder, text that is not UTF-8, malformed YAML, or not a mapping; the
+            message names ``what`` and the file.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such {what}: {path}")
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a folder, not a YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(f"{what} {path}: not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise DataError(f"{what} {path}{where}: not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DataError(f"{what} {path}: expected a mapping of keys, got {type(data).__name__}")
+    return data

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import read_jsonl
+from stepdistill.data.sources import read_file_rows
 from stepdistill.errors import DataError
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.tasks.labels import AnswerText, LabelKind
@@ -43,6 +42,42 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
+
+
+def column_teacher_record(
+    example_id: str,
+    row: Mapping[str, Any],
+    *,
+    rationale_column: str | None,
+    teacher_label_column: str | None,
+    label_kind: LabelKind,
+    teacher: str,
+) -> TeacherRecord | None:
+    """The teacher record held in a row's rationale / teacher-label columns (None without them).
+
+    A teacher label is checked with ``label_kind``; one that fails, and a missing rationale or
+    label, give an unparsable record (``parse_ok=False``) that never becomes a training label.
+    """
+    if not rationale_column and not teacher_label_column:
+        return None
+    rationale = _text(row.get(rationale_column)) if rationale_column else None
+    raw_label = _text(row.get(teacher_label_column)) if teacher_label_column else None
+    checked = label_kind.check(raw_label) if raw_label is not None else None
+    error = None
+    if rationale_column and rationale is None:
+        error = "no rationale"
+    elif teacher_label_column and raw_label is None:
+        error = "no teacher label"
+    elif checked is not None and checked.label is None:
+        error = f"invalid label: {checked.error}"
+    return TeacherRecord(
+        example_id=example_id,
+        rationale=rationale,
+        teacher_label=checked.label if checked else None,
+        parse_ok=error is None,
+        error=error,
+        teacher=teacher,
+    )
 
 
 def rows_to_examples(
@@ -82,47 +117,21 @@ def rows_to_examples(
         label = _text(row.get(columns.label)) if columns.label else None
         mapped = set(columns.used().values())
         meta = {key: value for key, value in row.items() if key not in mapped}
-        record = None
-        if columns.rationale or columns.teacher_label:
-            rationale = _text(row.get(columns.rationale)) if columns.rationale else None
-            raw_label = _text(row.get(columns.teacher_label)) if columns.teacher_label else None
-            checked = label_kind.check(raw_label) if raw_label is not None else None
-            error = None
-            if columns.rationale and rationale is None:
-                error = "no rationale"
-            elif columns.teacher_label and raw_label is None:
-                error = "no teacher label"
-            elif checked is not None and checked.label is None:
-                error = f"invalid label: {checked.error}"
-            record = TeacherRecord(
-                example_id=example_id,
-                rationale=rationale,
-                teacher_label=checked.label if checked else None,
-                parse_ok=error is None,
-                error=error,
-                teacher=teacher,
-            )
+        record = column_teacher_record(
+            example_id,
+            row,
+            rationale_column=columns.rationale,
+            teacher_label_column=columns.teacher_label,
+            label_kind=label_kind,
+            teacher=teacher,
+        )
         examples.append(Example(example_id, input_text, label, meta, record))
     return examples
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a ``.jsonl`` / ``.json`` (JSON lines), ``.csv`` or ``.tsv`` file.
-
-    Raises:
-        DataError: unknown file type, or a malformed line (file and line named).
-        FileNotFoundError: the file is not there.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such data file: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
-        return read_jsonl(path)
-    if suffix in (".csv", ".tsv"):
-        with open(path, encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
-    raise DataError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .json, .csv or .tsv")
+    """Rows of a data file (see ``sources.read_file_rows`` for the types it reads)."""
+    return read_file_rows(path)
 
 
 def load_user_examples(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stepdistill.evaluation.equation import equations_equal
+from stepdistill.evaluation.numbers import numbers_equal
 from stepdistill.registry import Registry
 
 
@@ -72,6 +73,14 @@ METRICS.register(
         "equation",
         "equal numeric values of two arithmetic expressions (safe evaluator, never eval)",
         equations_equal,
+    ),
+)
+METRICS.register(
+    "number",
+    Metric(
+        "number",
+        "equal numbers read from the two texts ('$1,200' = '1200'), relative tolerance 1e-6",
+        numbers_equal,
     ),
 )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepdistill.data.io import read_yaml
+from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
-from stepdistill.tasks import get_task
+from stepdistill.tasks.task_file import is_task_file
 from stepdistill.training.methods import get_method, make_config
 
 RECIPE_KEYS = {
@@ -38,7 +41,7 @@ class MethodEntry:
 class Recipe:
     name: str
     task: str
-    data_dir: Path
+    data_dir: Path | None
     students: tuple[str, ...]
     methods: tuple[MethodEntry, ...]
     train_fractions: tuple[float, ...]
@@ -47,9 +50,48 @@ class Recipe:
     output: Path
     max_valid_examples: int | None = None
 
+    def source(self) -> TaskSource:
+        """The recipe's task and where its data is."""
+        return task_source(self.task, data_dir=self.data_dir)
+
     def config(self, entry: MethodEntry, seed: int) -> Any:
         """The resolved training config of one run (validated by its dataclass)."""
         return make_config(entry.method, **{**self.settings, **entry.settings, "seed": seed})
+
+
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def parse_method_entries(items: Any, where: str) -> tuple[MethodEntry, ...]:
+    """Method entries from a list of names or ``{method, label, settings}`` mappings.
+
+    Labels name output folders, so they are plain names, never paths.
+
+    Raises:
+        DataError: an unknown method or key, or a label that is not a plain name.
+    """
+    if isinstance(items, (str, dict)) or not isinstance(items, list) or not items:
+        raise DataError(f"{where}: 'methods' must be a list of methods, got {items!r}")
+    entries = []
+    for item in items:
+        item = {"method": item} if isinstance(item, str) else dict(item)
+        if "method" not in item:
+            raise DataError(f"{where}: a method entry needs 'method', got {item}")
+        method = item.pop("method")
+        get_method(method)
+        label = str(item.pop("label", method))
+        if not LABEL.fullmatch(label):
+            raise DataError(
+                f"{where}: method label {label!r} must be a plain name (letters, digits, '.', "
+                "'_', '-'), not a path"
+            )
+        settings = item.pop("settings", None) or {}
+        if item:
+            raise DataError(f"{where}: method entry has unknown keys {sorted(item)}")
+        entries.append(MethodEntry(label, method, dict(settings)))
+    if len({entry.label for entry in entries}) != len(entries):
+        raise DataError(f"{where}: method labels must differ: {[e.label for e in entries]}")
+    return tuple(entries)
 
 
 def _path(value: str, base: Path) -> Path:
@@ -64,35 +106,28 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
         DataError: an unknown key, method, task or setting, or an empty grid; the message
             names the recipe file and the value at fault.
     """
-    import yaml
-
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such recipe: {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path, "recipe")
     data.update(overrides or {})
     unknown = sorted(set(data) - RECIPE_KEYS)
     if unknown:
         raise DataError(f"{path}: unknown keys {unknown}; a recipe takes {sorted(RECIPE_KEYS)}")
-    for key in ("task", "data_dir", "students", "methods", "output"):
+    for key in ("task", "students", "methods", "output"):
         if key not in data:
             raise DataError(f"{path}: missing {key!r}")
+    task = str(data["task"])
+    if is_task_file(task):  # a task file, relative to the recipe
+        task = str(_path(task, path.parent))
+    elif "data_dir" not in data:
+        raise DataError(f"{path}: missing 'data_dir' (the paper task {task!r} reads it)")
     try:
-        get_task(data["task"])
-        methods = []
-        for item in data["methods"]:
-            item = {"method": item} if isinstance(item, str) else dict(item)
-            method = item.pop("method")
-            get_method(method)
-            label = item.pop("label", method)
-            methods.append(MethodEntry(label, method, item.pop("settings", {})))
-            if item:
-                raise DataError(f"{path}: method entry has unknown keys {sorted(item)}")
+        task_source(task, data_dir=data.get("data_dir"))
+        methods = parse_method_entries(data["methods"], str(path))
         students = data["students"]
         recipe = Recipe(
             name=data.get("name", path.stem),
-            task=data["task"],
-            data_dir=_path(data["data_dir"], path.parent),
+            task=task,
+            data_dir=_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
             students=tuple([students] if isinstance(students, str) else students),
             methods=tuple(methods),
             train_fractions=tuple(float(f) for f in data.get("train_fractions", [1.0])),

@@ -45,9 +45,7 @@ def grid(recipe: Recipe) -> list[Run]:
 
 def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]:
     """Train every run of the grid that has no metrics.json yet; returns one row per run."""
-    from stepdistill.data.paper import load_paper_task
-    from stepdistill.models.loading import load_student
-    from stepdistill.training.run import train_student
+    from stepdistill.training.run import train_on_task
 
     runs = grid(recipe)
     many = len(recipe.students) > 1
@@ -57,27 +55,20 @@ def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]
         return [
             {"folder": str(run.folder(recipe.output, many)), "todo": run in todo} for run in runs
         ]
+    source = recipe.source()
     for number, run in enumerate(todo, start=1):
         folder = run.folder(recipe.output, many)
         logger.info("[%d/%d] %s", number, len(todo), folder)
-        student = load_student(run.student)
-        sep = student.tokenizer.eos_token or "\n"
-        data = load_paper_task(
-            recipe.task, recipe.data_dir, train_fraction=run.fraction, seed=run.seed, sep=sep
-        )
-        train_student(
-            data=data,
+        train_on_task(
+            source=source,
             method=run.entry.method,
             config=recipe.config(run.entry, run.seed),
-            student=student,
+            student=run.student,
             output_dir=folder,
+            train_fraction=run.fraction,
+            data_seed=run.seed,
             resume=folder.exists(),  # an interrupted run continues from its last checkpoint
             max_valid_examples=recipe.max_valid_examples,
-            data_info={
-                "train_fraction": run.fraction,
-                "data_seed": run.seed,
-                "input_separator": sep,
-            },
         )
     rows = []
     for run in runs:
@@ -122,13 +113,11 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def teacher_accuracy(recipe: Recipe) -> float | None:
     """The teacher's test accuracy (the reference line of the plots), if the data has it."""
     from stepdistill.data.inspect import teacher_summary
-    from stepdistill.data.paper import load_paper_task
-    from stepdistill.tasks import get_task
 
-    data = load_paper_task(recipe.task, recipe.data_dir)
+    data = recipe.source().load()
     if "test" not in data:
         return None
-    summary = teacher_summary(data["test"], get_task(recipe.task))
+    summary = teacher_summary(data["test"], data.task)
     return summary["accuracy"] if summary else None
 
 
@@ -149,7 +138,7 @@ def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]
             writer.writerows(table)
     teacher = teacher_accuracy(recipe)
     lines = [
-        f"# {recipe.name}: {recipe.task}, test accuracy",
+        f"# {recipe.name}: {recipe.source().task.name}, test accuracy",
         "",
         f"Mean ± standard deviation over seeds {list(recipe.seeds)}.",
         "",
@@ -201,7 +190,7 @@ def plot_accuracy(
         axes.axhline(100 * teacher, linestyle="--", color="grey", label="teacher (LLM)")
     axes.set_xlabel("% of training data")
     axes.set_ylabel("test accuracy (%)")
-    axes.set_title(f"{recipe.name}: {recipe.task}")
+    axes.set_title(f"{recipe.name}: {recipe.source().task.name}")
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()

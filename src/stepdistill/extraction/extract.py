@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import write_jsonl
+from stepdistill.errors import BudgetReached
 from stepdistill.extraction.filters import FILTERS
 from stepdistill.extraction.vote import majority_vote
 from stepdistill.prompts import (
@@ -25,9 +26,9 @@ from stepdistill.prompts import (
 from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.tasks.base import Task
 from stepdistill.tasks.parsing import parse_completion
-from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest
+from stepdistill.teacher import Completion, GenerationSettings, Teacher, TeacherRequest
 from stepdistill.teacher.cache import CompletionCache
-from stepdistill.teacher.runner import RunStats, run_requests
+from stepdistill.teacher.runner import Budget, RunStats, run_requests
 
 logger = logging.getLogger(__name__)
 
@@ -181,33 +182,43 @@ async def extract_async(
     config: ExtractionConfig,
     cache: CompletionCache | None = None,
     progress: bool = True,
+    budget: Budget | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
-    """Ask the teacher about every example and turn its answers into records."""
+    """Ask the teacher about every example and turn its answers into records.
+
+    Raises:
+        BudgetReached: ``budget`` ran out before every request was sent; what completed is in
+            the cache, so a run with a higher budget continues from there.
+    """
     report = ExtractionReport(examples=len(examples))
-    reasoning = reasoning_requests(examples, style, exemplars, config)
-    completions, stats = await run_requests(
-        teacher,
-        reasoning,
-        cache=cache,
-        concurrency=config.concurrency,
-        progress=progress,
-        description="reasoning",
-    )
-    texts = [c.text for c in completions]
-    errors = [c.error for c in completions]
-    report.add(stats)
-    if config.zero_shot:
-        follow_ups = answer_requests(reasoning, texts, style)
-        asked = [r for r in follow_ups if r is not None]
-        answers, stats = await run_requests(
+
+    async def ask(requests: list[TeacherRequest], description: str) -> list[Completion]:
+        completions, stats = await run_requests(
             teacher,
-            asked,
+            requests,
             cache=cache,
             concurrency=config.concurrency,
             progress=progress,
-            description="answers",
+            description=description,
+            budget=budget,
         )
         report.add(stats)
+        if stats.not_sent_over_budget:
+            raise BudgetReached(
+                f"teacher budget {budget.max_cost:g} reached: {report.sent} requests sent, "
+                f"{report.cached} from the cache, {report.not_sent_over_budget} not sent (spent "
+                f"{budget.spent(report.usage):.4f}); raise the budget and run again: completed "
+                "requests come from the cache"
+            )
+        return completions
+
+    reasoning = reasoning_requests(examples, style, exemplars, config)
+    completions = await ask(reasoning, "reasoning")
+    texts = [c.text for c in completions]
+    errors = [c.error for c in completions]
+    if config.zero_shot:
+        follow_ups = answer_requests(reasoning, texts, style)
+        answers = await ask([r for r in follow_ups if r is not None], "answers")
         answer_iter = iter(answers)
         for i, follow_up in enumerate(follow_ups):
             if follow_up is None:
@@ -268,6 +279,7 @@ def extract(
     cache_path: str | Path | None = None,
     output: str | Path | None = None,
     progress: bool = True,
+    budget: Budget | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
     """Synchronous wrapper of ``extract_async``; writes ``output`` (JSONL) atomically at the end.
 
@@ -287,6 +299,7 @@ def extract(
                 config=config,
                 cache=cache,
                 progress=progress,
+                budget=budget,
             )
         finally:
             await teacher.aclose()

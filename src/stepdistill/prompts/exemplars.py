@@ -34,6 +34,12 @@ def _exemplar(task: Task, row: dict[str, Any], where: str) -> Exemplar:
     raw = {k: v for k, v in row.items() if k not in ("rationale", "label")}
     if "input" not in raw:
         raw["input"] = task.format_input(raw, sep="\n")
+    checked = task.label_kind.check(str(row["label"]))
+    if checked.label is None:
+        raise DataError(
+            f"{where}: exemplar label {row['label']!r} is not {task.label_kind.answer_format()} "
+            f"({checked.error})"
+        )
     return Exemplar(fields=raw, rationale=str(row["rationale"]).strip(), label=str(row["label"]))
 
 

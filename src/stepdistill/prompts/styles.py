@@ -7,10 +7,11 @@ reads the teacher's completions (a test checks this for every built-in task).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stepdistill.registry import Registry
+from stepdistill.tasks.base import Task
 
 
 def _plain(label: str, fields: Mapping[str, Any]) -> str:
@@ -99,6 +100,20 @@ STYLES.register(
 )
 
 
-def style_for(task_name: str) -> PromptStyle:
-    """The task's own style, or the default ``Q: ... A: ... So the answer is ...`` one."""
-    return STYLES.get(task_name) if task_name in STYLES else DEFAULT_STYLE
+def derived_style(task: Task) -> PromptStyle:
+    """The default ``Q: ... A: ... So the answer is ...`` layout, with an instruction that asks
+    for the answer in the form the task's label kind reads (and the task's own instruction)."""
+    answer_format = task.label_kind.answer_format()
+    answer = f"Explain your reasoning briefly, then give the answer as {answer_format}."
+    instruction = f"{task.instruction.strip()} {answer}" if task.instruction.strip() else answer
+    return replace(DEFAULT_STYLE, instruction=instruction)
+
+
+def style_for(task: Task | str) -> PromptStyle:
+    """The style written for a task (the paper's), or one derived from it (task files).
+
+    A name looks up its registered style, or gives the default layout.
+    """
+    if isinstance(task, str):
+        return STYLES.get(task) if task in STYLES else DEFAULT_STYLE
+    return STYLES.get(task.style) if task.style else derived_style(task)

@@ -67,6 +67,12 @@ class Task:
         label_names: For integer gold labels, the text of each class index.
         id_field: Raw row field holding a stable id, if the data has one.
         paper: The reference data layout, for the paper's tasks.
+        label_map: Raw label value (as text) -> label, for data whose labels are codes
+            (``{"0": "entailment"}``); keys match whether the file holds a number or text.
+        input_column: The raw field that is the input as it is (instead of a template).
+        instruction: What the teacher is asked to do (the first line of its prompt).
+        style: The name of the teacher prompt style written for this task (the paper's tasks);
+            None: a style is derived from the task (answer format from its label kind).
     """
 
     name: str
@@ -79,6 +85,10 @@ class Task:
     label_names: tuple[str, ...] | None = None
     id_field: str | None = None
     paper: PaperLayout | None = None
+    label_map: Mapping[str, str] | None = None
+    input_column: str | None = None
+    instruction: str = ""
+    style: str | None = None
 
     def __post_init__(self) -> None:
         get_metric(self.metric_name)  # fail at definition time, listing the metrics
@@ -94,6 +104,13 @@ class Task:
 
     def format_input(self, row: Mapping[str, Any], *, sep: str = "\n") -> str:
         """Build the model input from a raw row. Raises DataError naming a missing field."""
+        if self.input_column is not None:
+            if self.input_column not in row:
+                raise DataError(
+                    f"task {self.name!r}: row has no input column {self.input_column!r}; "
+                    f"fields present: {', '.join(map(str, row))}"
+                )
+            return str(row[self.input_column])
         try:
             return self.input_template.format_map({**row, "sep": sep})
         except (KeyError, IndexError) as error:
@@ -110,6 +127,14 @@ class Task:
                 f"fields present: {', '.join(sorted(row))}"
             )
         value = row[self.label_field]
+        if self.label_map is not None:
+            key = str(value).strip()
+            if key not in self.label_map:
+                raise DataError(
+                    f"task {self.name!r}: label {value!r} is not a key of label_map "
+                    f"({', '.join(self.label_map)})"
+                )
+            return self.label_map[key]
         if self.label_names is not None and isinstance(value, int) and not isinstance(value, bool):
             if not 0 <= value < len(self.label_names):
                 raise DataError(

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from stepdistill.evaluation.equation import equation_value, evaluate_equation
 from stepdistill.evaluation.metrics import get_metric, normalize_text
+from stepdistill.evaluation.numbers import canonical_number, number_value
 from stepdistill.registry import Registry
 
 
@@ -21,7 +22,16 @@ class CheckedLabel:
 
 
 class _TextVote:
-    """Labels that differ only in case, white space or a final period are the same answer."""
+    """Labels that differ only in case, white space or a final period are the same answer.
+
+    Every label kind also says how a task file names it (``file_key``), which metric scores it
+    unless a task names another (``default_metric``), and where its label sits after the answer
+    marker of a teacher completion (``label_regex``).
+    """
+
+    file_key: ClassVar[str]
+    default_metric: ClassVar[str] = "exact_match"
+    label_regex: ClassVar[str] = r"(?P<label>[^\n]+)"
 
     def vote_key(self, label: str) -> str:
         return normalize_text(label).casefold()
@@ -31,6 +41,10 @@ class _TextVote:
     ) -> dict[str, float]:
         """Accuracies worth reporting beside the task's metric (none by default)."""
         return {}
+
+    def answer_format(self) -> str:
+        """How a teacher is asked to write the answer, so that ``check`` can read it."""
+        return "a short answer"
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class ClosedSet(_TextVote):
 
     labels: tuple[str, ...]
     name: ClassVar[str] = "closed_set"
+    file_key: ClassVar[str] = "choice"
 
     def check(self, text: str) -> CheckedLabel:
         wanted = normalize_text(text).casefold()
@@ -50,6 +65,9 @@ class ClosedSet(_TextVote):
             if label.casefold() == wanted:
                 return CheckedLabel(label)
         return CheckedLabel(None, f"{text.strip()[:60]!r} is not one of {', '.join(self.labels)}")
+
+    def answer_format(self) -> str:
+        return "one of: " + ", ".join(self.labels)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClosedSet:
@@ -61,6 +79,7 @@ class AnswerText(_TextVote):
     """Free answer text (CommonsenseQA: the text of the chosen answer)."""
 
     name: ClassVar[str] = "answer_text"
+    file_key: ClassVar[str] = "text"
     labels: ClassVar[tuple[str, ...] | None] = None
 
     def check(self, text: str) -> CheckedLabel:
@@ -84,6 +103,9 @@ class Equation(_TextVote):
     """An arithmetic expression whose value is the answer (SVAMP: ``( 84.0 / 2.0 )``)."""
 
     name: ClassVar[str] = "equation"
+    file_key: ClassVar[str] = "equation"
+    default_metric: ClassVar[str] = "equation"
+    label_regex: ClassVar[str] = r"\(.*\)"
     labels: ClassVar[tuple[str, ...] | None] = None
 
     def check(self, text: str) -> CheckedLabel:
@@ -92,6 +114,9 @@ class Equation(_TextVote):
         if not result.ok:
             return CheckedLabel(None, f"not a valid arithmetic expression ({result.error})")
         return CheckedLabel(label)
+
+    def answer_format(self) -> str:
+        return "an arithmetic expression in parentheses, such as (12 + 5) * 3"
 
     def vote_key(self, label: str) -> str:
         """Expressions with equal values are the same answer."""
@@ -103,11 +128,42 @@ class Equation(_TextVote):
         return cls()
 
 
-LabelKind = ClosedSet | AnswerText | Equation
+@dataclass(frozen=True)
+class Number(_TextVote):
+    """A numeric answer (GSM8K-style): "42", "$1,200" or "3.5 hours", scored with a tolerance;
+    the canonical label is the number alone ("1200", "3.5")."""
 
+    name: ClassVar[str] = "number"
+    file_key: ClassVar[str] = "number"
+    default_metric: ClassVar[str] = "number"
+    labels: ClassVar[tuple[str, ...] | None] = None
+
+    def check(self, text: str) -> CheckedLabel:
+        value = number_value(text)
+        if value is None:
+            return CheckedLabel(None, f"no number in {text.strip()[:60]!r}")
+        return CheckedLabel(canonical_number(value))
+
+    def answer_format(self) -> str:
+        return "a number"
+
+    def vote_key(self, label: str) -> str:
+        value = number_value(label)
+        return f"{value:.9g}" if value is not None else label
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Number:
+        return cls()
+
+
+LabelKind = ClosedSet | AnswerText | Equation | Number
+
+# saved name (stepdistill.json) -> kind; task-file name (choice, text, ...) -> kind
 LABEL_KINDS: Registry[type] = Registry("label kind")
-for _kind in (ClosedSet, AnswerText, Equation):
+TASK_FILE_LABEL_KINDS: Registry[type] = Registry("label_kind")
+for _kind in (ClosedSet, AnswerText, Equation, Number):
     LABEL_KINDS.register(_kind.name, _kind)
+    TASK_FILE_LABEL_KINDS.register(_kind.file_key, _kind)
 
 
 def label_kind_to_dict(kind: LabelKind) -> dict[str, object]:

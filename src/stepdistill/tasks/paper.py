@@ -24,6 +24,7 @@ CQA = Task(
         stop_markers=("Q:",),
     ),
     id_field="id",
+    style="cqa",
     paper=PaperLayout(folder="cqa", cot_batch_size=1000),
 )
 
@@ -40,6 +41,7 @@ SVAMP = Task(
         label_regex=r"\(.*\)",
         stop_markers=("Q:",),
     ),
+    style="svamp",
     paper=PaperLayout(folder="svamp", cot_batch_size=500),
 )
 
@@ -53,6 +55,7 @@ ESNLI = Task(
     # "...\nAnswer: neutral" -> "neutral"
     answer_pattern=AnswerPattern(answer_marker=r"Answer:", stop_markers=("Premise",)),
     label_names=NLI_LABELS,
+    style="esnli",
     paper=PaperLayout(folder="esnli", cot_batch_size=5500),
 )
 
@@ -67,6 +70,7 @@ ANLI1 = Task(
     answer_pattern=AnswerPattern(answer_marker=r"So the answer is", stop_markers=("Premise:",)),
     label_names=NLI_LABELS,
     id_field="uid",
+    style="anli1",
     paper=PaperLayout(folder="anli1", cot_batch_size=5000),
 )
 

@@ -9,41 +9,14 @@ are derived from the fields, never written by hand.
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, Field, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from stepdistill.data.label_sources import LABEL_SOURCES
+from stepdistill.settings import check_choices, setting
 
 REPORT_TO = ("none", "tensorboard")
 CHECKPOINTS = "checkpoints"
-
-
-def setting(
-    default: Any,
-    help: str,
-    *,
-    alias: str | None = None,
-    choices: tuple[str, ...] | None = None,
-    trainer_argument: str | None = None,
-) -> Any:
-    """A config field and everything the CLI and the Trainer need to know about it.
-
-    Args:
-        default: The default, here and nowhere else.
-        help: One line for ``--help`` (the default is appended there).
-        alias: A short flag besides ``--field-name`` (``--lr``).
-        choices: The values allowed, checked by the CLI and by ``__post_init__``.
-        trainer_argument: The ``TrainingArguments`` argument the value is passed to as is.
-    """
-    metadata = {"help": help, "alias": alias, "choices": choices, "hf": trainer_argument}
-    return field(default=default, metadata=metadata)
-
-
-def default_of(config_field: Field) -> Any:
-    """A field's default value (for help texts and tests)."""
-    if config_field.default is not MISSING:
-        return config_field.default
-    return config_field.default_factory()  # type: ignore[misc]
 
 
 @dataclass
@@ -128,11 +101,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        for config_field in fields(self):
-            choices = config_field.metadata.get("choices")
-            value = getattr(self, config_field.name)
-            if choices and value not in choices:
-                raise ValueError(f"{config_field.name} must be one of {choices}, got {value!r}")
+        check_choices(self)
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps"):

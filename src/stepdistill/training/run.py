@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +14,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from stepdistill.data.task_data import TaskData
+from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
+from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
 from stepdistill.models.folder import (
     build_info,
@@ -91,7 +95,7 @@ def train_student(
     training_method = checked_method(method, config)
     output = prepare_output_dir(output_dir, overwrite=overwrite, resume=resume)
     pairs, counts = training_pairs(training_method, data["train"], config)
-    valid = list(data.splits.get("valid", []))[: max_valid_examples or None]
+    valid = validation_examples(data, max_valid_examples)
     if isinstance(student, str):
         student = load_student(student)
     mode = training_method.input_mode(config)
@@ -121,6 +125,16 @@ def train_student(
     metrics.update(evaluate_test(predictor, data, output))
     save_folder(output, student, training_method, config, predictor, metrics, data_info)
     return TrainResult(output, metrics)
+
+
+def validation_examples(data: TaskData, limit: int | None) -> list[Example]:
+    """The first ``limit`` validation examples; none (so no model selection, the last step is
+    kept) when the split is absent or unlabeled."""
+    valid = list(data.splits.get("valid", []))[: limit or None]
+    if valid and any(example.label is None for example in valid):
+        logger.warning("the validation split has no labels: no model selection, last step kept")
+        return []
+    return valid
 
 
 def checked_method(method: str, config: TrainConfig) -> TrainingMethod:
@@ -217,9 +231,7 @@ def run_training(
     validation: ValidationAccuracy,
 ) -> dict[str, Any]:
     """Train (or resume, or restore a finished run) and return the training metrics."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    checkpoint = get_last_checkpoint(str(checkpoints)) if resume else None
+    checkpoint = latest_complete_checkpoint(checkpoints) if resume else None
     if resume and checkpoint is None:
         logger.warning("--resume: no checkpoint in %s, starting from scratch", checkpoints)
     start_step = checkpoint_step(checkpoint)
@@ -259,6 +271,46 @@ def run_training(
     }
 
 
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "adapter_model.safetensors",
+)
+
+
+def is_complete_checkpoint(folder: Path) -> bool:
+    """Whether a ``checkpoint-N`` folder was written to the end: the Trainer writes its state
+    last, so a killed save (or a half-deleted old checkpoint) lacks it or some other file."""
+    state = folder / "trainer_state.json"
+    if not state.is_file() or not any((folder / name).is_file() for name in WEIGHT_FILES):
+        return False
+    if not (folder / "optimizer.pt").is_file() or not (folder / "scheduler.pt").is_file():
+        return False
+    try:
+        json.loads(state.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def latest_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest complete ``checkpoint-N`` in ``checkpoints`` (incomplete ones are skipped,
+    with a warning), or None."""
+    if not checkpoints.is_dir():
+        return None
+    found = [
+        folder
+        for folder in checkpoints.iterdir()
+        if folder.is_dir() and re.fullmatch(r"checkpoint-\d+", folder.name)
+    ]
+    for folder in sorted(found, key=lambda f: checkpoint_step(str(f)), reverse=True):
+        if is_complete_checkpoint(folder):
+            return str(folder)
+        logger.warning("%s is incomplete (a save was interrupted); skipping it", folder)
+    return None
+
+
 def checkpoint_step(checkpoint: str | None) -> int:
     """The step a ``checkpoint-N`` folder was saved at (0 for none)."""
     if checkpoint is None:
@@ -272,6 +324,8 @@ def evaluate_test(predictor: LabelPredictor, data: TaskData, output: Path) -> di
     if "test" not in data:
         return {"test_accuracy": None, "test_note": f"no test split: {data.missing.get('test')}"}
     test = data["test"]
+    if any(example.label is None for example in test):
+        return {"test_accuracy": None, "test_note": "the test split has no labels"}
     accuracy, predictions = predictor.accuracy(test, progress=True)
     metric = data.task.metric
     write_test_predictions(
@@ -311,4 +365,50 @@ def save_folder(
     )
     write_model_files(
         output, info=info, metrics=metrics, method_description=method.describe(config)
+    )
+
+
+def train_on_task(
+    *,
+    source: TaskSource,
+    method: str,
+    config: TrainConfig,
+    student: str | Student,
+    output_dir: str | Path,
+    train_fraction: float = 1.0,
+    data_seed: int = 0,
+    teacher_file: str | Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    max_valid_examples: int | None = None,
+) -> TrainResult:
+    """``train_student`` on a task's own data (a task file, or a paper task's folder), with the
+    teacher records of ``teacher_file`` in place of any shipped ones; the trained folder records
+    where the data was, so that it can be evaluated again with nothing repeated.
+
+    The data is read and checked before anything is written.
+    """
+    if isinstance(student, str):
+        student = load_student(student)
+    separator = student.tokenizer.eos_token or "\n"
+    data = source.load(train_fraction=train_fraction, seed=data_seed, sep=separator)
+    if teacher_file is not None:
+        data = attach_teacher_records(data, read_teacher_file(teacher_file))
+    return train_student(
+        data=data,
+        method=method,
+        config=config,
+        student=student,
+        output_dir=output_dir,
+        overwrite=overwrite,
+        resume=resume,
+        max_valid_examples=max_valid_examples,
+        data_info={
+            **source.to_info(),
+            "train_fraction": train_fraction,
+            "data_seed": data_seed,
+            "input_separator": separator,
+            "notes": data.notes,
+            "teacher_file": str(teacher_file) if teacher_file else None,
+        },
     )

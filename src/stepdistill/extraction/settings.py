@@ -1,0 +1,194 @@
+"""Every setting of a teacher extraction, declared once: ``stepdistill extract``'s options and a
+pipeline's ``teacher:`` section are both derived from ``TeacherSettings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from stepdistill.data.task_source import TaskSource
+from stepdistill.errors import DataError, StepdistillError
+from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, ExtractionConfig
+from stepdistill.extraction.filters import FILTERS
+from stepdistill.prompts import Exemplar, PromptStyle, builtin_exemplars, load_exemplars, style_for
+from stepdistill.settings import check_choices, setting
+from stepdistill.teacher import DEFAULT_TEACHER, GenerationSettings, RetryPolicy, teacher_backend
+from stepdistill.teacher import make_teacher as build_teacher
+from stepdistill.teacher.openai_backend import ENDPOINTS
+from stepdistill.teacher.runner import Budget
+
+CHARS_PER_TOKEN = 4  # rough English average, for dry-run estimates only
+
+
+@dataclass
+class TeacherSettings:
+    """Which teacher, how it is prompted and sampled, how its requests are sent and paid for."""
+
+    teacher: str = setting(
+        DEFAULT_TEACHER, "backend:model, e.g. openai:gpt-4o-mini, or a local model"
+    )
+    base_url: str | None = setting(
+        None, "OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1"
+    )
+    endpoint: str = setting("chat", "chat or completions endpoint", choices=ENDPOINTS)
+    api_key_env: str = setting(
+        "OPENAI_API_KEY", "environment variable holding the API key (never logged or stored)"
+    )
+    split: str = setting("train", "the split whose examples the teacher explains")
+    limit: int | None = setting(None, "only the first N examples of the split")
+    n: int = setting(1, "samples per example; more than 1: self-consistency (majority vote)")
+    temperature: float | None = setting(None, "sampling temperature; None: 0 for n=1, else 0.7")
+    top_p: float = setting(1.0, "nucleus sampling")
+    max_tokens: int = setting(256, "tokens per rationale")
+    zero_shot: bool = setting(False, "zero-shot chain of thought instead of few-shot exemplars")
+    exemplars: str | None = setting(
+        None,
+        "few-shot exemplar file (JSON list or JSON lines of input, rationale, label); None: the "
+        "task file's, the built-in ones of a paper task, else zero-shot",
+    )
+    filters: list[str] = setting(
+        [],
+        "set aside records a filter rejects (repeat for several)",
+        alias="--filter",
+        choices=tuple(FILTERS.names()),
+        repeatable=True,
+    )
+    concurrency: int = setting(16, "requests in flight at once")
+    timeout: float = setting(120.0, "seconds one attempt may take")
+    max_attempts: int = setting(6, "attempts per request, the first included")
+    price_per_1k_prompt: float | None = setting(None, "price of 1,000 prompt tokens")
+    price_per_1k_completion: float | None = setting(None, "price of 1,000 completion tokens")
+    max_cost: float | None = setting(
+        None,
+        "stop sending requests once the spend (from the server's token usage and the prices, "
+        "cached requests included) reaches this; a later run with a higher budget continues",
+    )
+    cache: str | None = setting(None, "SQLite cache of completions (default: OUTPUT.cache.sqlite)")
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        for name in ("n", "concurrency", "max_attempts", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be above 0 seconds, got {self.timeout}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.max_cost is not None:
+            if self.max_cost <= 0:
+                raise ValueError(f"max_cost must be above 0, got {self.max_cost}")
+            if self.price_per_1k_prompt is None and self.price_per_1k_completion is None:
+                raise ValueError(
+                    "max_cost needs price_per_1k_prompt and/or price_per_1k_completion"
+                )
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], where: str) -> TeacherSettings:
+        """Settings from a mapping (a pipeline's ``teacher:`` section, CLI options).
+
+        Raises:
+            DataError: an unknown setting or a bad value, naming ``where``.
+        """
+        known = {config_field.name for config_field in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise DataError(f"{where}: unknown teacher settings {unknown}; known: {sorted(known)}")
+        try:
+            return cls(**options)
+        except (ValueError, TypeError) as error:
+            raise DataError(f"{where}: {error}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            config_field.name: getattr(self, config_field.name) for config_field in fields(self)
+        }
+
+    def generation(self, style: PromptStyle) -> GenerationSettings:
+        temperature = self.temperature
+        if temperature is None:
+            temperature = 0.0 if self.n == 1 else 0.7
+        return GenerationSettings(
+            max_tokens=self.max_tokens, temperature=temperature, top_p=self.top_p, stop=style.stop
+        )
+
+    def extraction_config(self, style: PromptStyle, zero_shot: bool) -> ExtractionConfig:
+        backend, _ = teacher_backend(self.teacher)
+        try:
+            return ExtractionConfig(
+                n=self.n,
+                settings=self.generation(style),
+                zero_shot=zero_shot,
+                chat=backend.chat_only or self.endpoint == "chat",
+                filters=tuple(self.filters),
+                concurrency=backend.concurrency(self.concurrency),
+            )
+        except ValueError as error:
+            raise StepdistillError(str(error)) from None
+
+    def make_teacher(self) -> Any:
+        """The teacher, given the options its backend takes (the rest are for HTTP teachers)."""
+        backend, _ = teacher_backend(self.teacher)
+        options = {
+            "base_url": self.base_url,
+            "endpoint": self.endpoint,
+            "api_key_env": self.api_key_env,
+            "retry": RetryPolicy(max_attempts=self.max_attempts, timeout=self.timeout),
+        }
+        return build_teacher(
+            self.teacher, **{k: v for k, v in options.items() if k in backend.options}
+        )
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """What that many tokens cost at the given prices (None: no prices given)."""
+        if self.price_per_1k_prompt is None and self.price_per_1k_completion is None:
+            return None
+        return (prompt_tokens / 1000) * (self.price_per_1k_prompt or 0.0) + (
+            completion_tokens / 1000
+        ) * (self.price_per_1k_completion or 0.0)
+
+    def budget(self) -> Budget | None:
+        if self.max_cost is None:
+            return None
+        return Budget(
+            self.max_cost,
+            lambda usage: self.cost(usage.prompt_tokens, usage.completion_tokens) or 0.0,
+        )
+
+
+def prompting(
+    source: TaskSource, settings: TeacherSettings
+) -> tuple[PromptStyle, list[Exemplar], bool]:
+    """The task's teacher prompt style, its few-shot exemplars, and whether it is zero-shot.
+
+    Exemplars: ``settings.exemplars``; else the task file's; else the paper task's built-in
+    ones; a task file without exemplars is prompted zero-shot.
+    """
+    task = source.task
+    style = style_for(task)
+    if settings.zero_shot:
+        return style, [], True
+    if settings.exemplars:
+        return style, load_exemplars(task, Path(settings.exemplars)), False
+    if source.task_file is not None:
+        if source.task_file.exemplars is None:
+            return style, [], True
+        return style, load_exemplars(task, source.task_file.exemplars), False
+    return style, builtin_exemplars(task), False
+
+
+def estimate(requests: list[Any], settings: TeacherSettings, zero_shot: bool) -> dict[str, Any]:
+    """Requests, estimated prompt tokens, the completion-token ceiling and the cost ceiling of
+    an extraction, without calling anything."""
+    prompt_chars = sum(
+        len(r.prompt or "") + sum(len(m["content"]) for m in r.message_list) for r in requests
+    )
+    answer_stage = len(requests) if zero_shot else 0
+    prompt_tokens = prompt_chars // CHARS_PER_TOKEN * (2 if zero_shot else 1)
+    completion_tokens = len(requests) * settings.max_tokens + answer_stage * ANSWER_STAGE_MAX_TOKENS
+    return {
+        "requests": len(requests) + answer_stage,
+        "estimated_prompt_tokens": prompt_tokens,
+        "max_completion_tokens": completion_tokens,
+        "estimated_max_cost": settings.cost(prompt_tokens, completion_tokens),
+    }

@@ -1,0 +1,178 @@
+"""The pipeline file.
+
+```yaml
+task: task.yaml              # a task file (relative to this file) or a registered task
+data_dir: null               # the reference datasets/ folder, for a registered task only
+output: runs/my-task         # every stage's artifact goes here
+teacher:                     # `stepdistill extract`'s settings; omit when the data has rationales
+  teacher: openai:gpt-4o-mini
+  base_url: http://127.0.0.1:8080/v1
+  filters: [agree-with-gold]
+  max_cost: 5.0
+  price_per_1k_prompt: 0.00015
+  price_per_1k_completion: 0.0006
+train:
+  student: smollm2-135m
+  methods: [standard, {method: step-by-step, settings: {shared_input: true}}]
+  settings: {max_steps: 300, per_device_batch_size: 8}   # `stepdistill train`'s settings
+  train_fraction: 1.0
+  data_seed: 0
+  max_valid_examples: null
+export: {quantization: int8}   # optional: a CTranslate2 export of every student
+```
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stepdistill.data.io import read_yaml
+from stepdistill.data.task_source import TaskSource, task_source
+from stepdistill.errors import DataError
+from stepdistill.experiments.recipe import MethodEntry, parse_method_entries
+from stepdistill.extraction.settings import TeacherSettings
+from stepdistill.serving.export import QUANTIZATIONS
+from stepdistill.tasks.task_file import is_task_file
+from stepdistill.training.methods import make_config
+
+KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
+TRAIN_KEYS = ("student", "methods", "settings", "train_fraction", "data_seed", "max_valid_examples")
+EXPORT_KEYS = ("quantization",)
+
+
+@dataclass(frozen=True)
+class TrainStage:
+    """The students to train: one trained folder per method entry."""
+
+    student: str
+    methods: tuple[MethodEntry, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    train_fraction: float = 1.0
+    data_seed: int = 0
+    max_valid_examples: int | None = None
+
+    def config(self, entry: MethodEntry) -> Any:
+        """The resolved training config of one method entry."""
+        return make_config(entry.method, **{**self.settings, **entry.settings})
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """A parsed pipeline file (relative paths resolved against its folder)."""
+
+    path: Path
+    task: str
+    data_dir: Path | None
+    output: Path
+    teacher: TeacherSettings | None
+    train: TrainStage
+    export_quantization: str | None = None
+
+    def source(self) -> TaskSource:
+        return task_source(self.task, data_dir=self.data_dir)
+
+
+def _path(value: Any, base: Path) -> Path:
+    path = Path(os.path.expandvars(str(value))).expanduser()
+    return path if path.is_absolute() else Path(os.path.normpath(base / path))
+
+
+def _section(data: dict[str, Any], key: str, keys: tuple[str, ...], where: str) -> dict[str, Any]:
+    section = data.get(key) or {}
+    if not isinstance(section, dict):
+        raise DataError(f"{where}: '{key}' must be a mapping, got {section!r}")
+    unknown = sorted(set(section) - set(keys))
+    if unknown:
+        raise DataError(f"{where}: {key}: unknown keys {unknown}; it takes {list(keys)}")
+    return section
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``key.sub=value`` overrides (the value read as YAML) applied to a pipeline's contents."""
+    for override in overrides:
+        key, separator, text = override.partition("=")
+        if not separator or not key:
+            raise DataError(f"--set {override!r}: expected key=value, e.g. train.student=PATH")
+        target = data
+        *parents, last = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise DataError(f"--set {override!r}: {part!r} is not a section")
+        target[last] = yaml.safe_load(text)
+    return data
+
+
+def load_pipeline(
+    path: str | Path, *, output: str | Path | None = None, overrides: list[str] | None = None
+) -> PipelineConfig:
+    """Read and check a pipeline file before anything runs.
+
+    Raises:
+        FileNotFoundError: no such file.
+        DataError: an unknown key, task, method or setting, naming the file and the key.
+    """
+    path = Path(path)
+    where = f"pipeline {path}"
+    data = apply_overrides(read_yaml(path, "pipeline"), overrides or [])
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise DataError(f"{where}: unknown keys {unknown}; a pipeline takes {list(KEYS)}")
+    for key in ("task", "train"):
+        if key not in data:
+            raise DataError(f"{where}: missing {key!r}")
+    if output is None and "output" not in data:
+        raise DataError(f"{where}: missing 'output' (or give --output)")
+    task = str(data["task"])
+    if is_task_file(task):
+        task = str(_path(task, path.parent))
+    train = _section(data, "train", TRAIN_KEYS, where)
+    if "student" not in train or "methods" not in train:
+        raise DataError(f"{where}: train needs 'student' and 'methods'")
+    teacher = None
+    if data.get("teacher") is not None:
+        if not isinstance(data["teacher"], dict):
+            raise DataError(f"{where}: 'teacher' must be a mapping of extract settings")
+        teacher = TeacherSettings.from_options(dict(data["teacher"]), f"{where}: teacher")
+    export = _section(data, "export", EXPORT_KEYS, where) if "export" in data else None
+    quantization = None
+    if export is not None:
+        quantization = export.get("quantization", "int8")
+        if quantization not in QUANTIZATIONS:
+            raise DataError(f"{where}: export.quantization must be one of {QUANTIZATIONS}")
+    student = str(train["student"])
+    if Path(student).expanduser().exists() or student.startswith((".", "/", "~")):
+        student = str(_path(student, path.parent))  # a local folder, relative to the file
+    try:
+        stage = TrainStage(
+            student=student,
+            methods=parse_method_entries(train["methods"], where),
+            settings=dict(train.get("settings") or {}),
+            train_fraction=float(train.get("train_fraction", 1.0)),
+            data_seed=int(train.get("data_seed", 0)),
+            max_valid_examples=train.get("max_valid_examples"),
+        )
+        for entry in stage.methods:  # every setting is checked before anything runs
+            stage.config(entry)
+        config = PipelineConfig(
+            path=path.resolve(),
+            task=task,
+            data_dir=_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
+            output=Path(output) if output is not None else _path(data["output"], path.parent),
+            teacher=teacher,
+            train=stage,
+            export_quantization=quantization,
+        )
+        config.source()  # the task (file) is read and checked now
+    except DataError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{where}: {error}") from None
+    if not 0 < stage.train_fraction <= 1:
+        raise DataError(f"{where}: train.train_fraction must be in (0, 1]")
+    return config

@@ -1,0 +1,234 @@
+"""Running a pipeline: extract -> train (and evaluate on test) -> export -> report.
+
+Every stage writes its usual artifact in the output folder and is skipped when that artifact is
+complete: ``teacher.jsonl`` (written at the end of an extraction whose settings it records),
+each student's folder (``metrics.json`` is written last), each export. A killed run started
+again resumes: teacher requests that completed come from the SQLite cache, training continues
+from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from stepdistill.data.io import write_json
+from stepdistill.errors import StepdistillError
+from stepdistill.extraction import extract
+from stepdistill.extraction.extract import reasoning_requests
+from stepdistill.extraction.settings import estimate, prompting
+from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
+from stepdistill.pipeline.config import PipelineConfig
+from stepdistill.pipeline.report import write_report
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "pipeline.json"
+TEACHER_FILE = "teacher.jsonl"
+CACHE_FILE = "teacher.cache.sqlite"
+
+
+def _fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class PipelineRun:
+    """One pipeline's output folder: what each stage has done, kept in ``pipeline.json``."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+        self.output = config.output
+        self.source = config.source()
+        self.state_path = self.output / STATE_FILE
+        self.state: dict[str, Any] = (
+            json.loads(self.state_path.read_text()) if self.state_path.exists() else {"stages": {}}
+        )
+
+    def check_output(self) -> None:
+        """An existing output folder must be this kind of run's (never someone else's files)."""
+        if self.output.exists() and not self.output.is_dir():
+            raise StepdistillError(f"output {self.output} exists and is not a folder")
+        if self.output.is_dir() and any(self.output.iterdir()) and not self.state_path.exists():
+            raise StepdistillError(
+                f"output {self.output} exists and is not a stepdistill run's folder (no "
+                f"{STATE_FILE}); choose another --output"
+            )
+
+    def save_state(self) -> None:
+        write_json(self.state_path, self.state)
+
+    # --- extraction -------------------------------------------------------------------------
+
+    def teacher_fingerprint(self) -> str:
+        settings = self.config.teacher
+        return _fingerprint({"task": self.source.to_info(), "teacher": settings.to_dict()})
+
+    def extraction_done(self) -> bool:
+        stage = self.state["stages"].get("extract", {})
+        return (self.output / TEACHER_FILE).exists() and stage.get(
+            "fingerprint"
+        ) == self.teacher_fingerprint()
+
+    def extraction_plan(self) -> dict[str, Any]:
+        settings = self.config.teacher
+        examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
+        style, exemplars, zero_shot = prompting(self.source, settings)
+        config = settings.extraction_config(style, zero_shot)
+        requests = reasoning_requests(examples, style, exemplars, config)
+        return {"examples": len(examples), **estimate(requests, settings, zero_shot)}
+
+    def extract(self) -> dict[str, Any]:
+        settings = self.config.teacher
+        examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
+        style, exemplars, zero_shot = prompting(self.source, settings)
+        started = time.perf_counter()
+        _records, report = extract(
+            self.source.task,
+            examples,
+            settings.make_teacher(),
+            style=style,
+            exemplars=exemplars,
+            config=settings.extraction_config(style, zero_shot),
+            cache_path=Path(settings.cache) if settings.cache else self.output / CACHE_FILE,
+            output=self.output / TEACHER_FILE,
+            budget=settings.budget(),
+        )
+        report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
+        summary = {
+            **report.to_dict(),
+            "seconds": round(time.perf_counter() - started, 1),
+            "zero_shot": zero_shot,
+            "exemplars": len(exemplars),
+        }
+        self.state["stages"]["extract"] = {
+            "fingerprint": self.teacher_fingerprint(),
+            "report": summary,
+        }
+        self.save_state()
+        return summary
+
+    # --- training ---------------------------------------------------------------------------
+
+    def student_folder(self, label: str) -> Path:
+        return self.output / label
+
+    def check_trained(self, label: str, config: Any) -> bool:
+        """Whether ``label`` is trained already with this config (an error if with another)."""
+        folder = self.student_folder(label)
+        if not has_metrics(folder):
+            return False
+        trained = read_info(folder).config
+        wanted = {k: v for k, v in config.to_dict().items() if k != "method"}
+        if trained != json.loads(json.dumps(wanted)):
+            raise StepdistillError(
+                f"{folder} was trained with other settings than the pipeline's now; choose "
+                "another --output, or another method label"
+            )
+        return True
+
+    def train(self, entry: Any) -> dict[str, Any]:
+        from stepdistill.training.run import train_on_task
+
+        stage = self.config.train
+        folder = self.student_folder(entry.label)
+        teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
+        result = train_on_task(
+            source=self.source,
+            method=entry.method,
+            config=stage.config(entry),
+            student=stage.student,
+            output_dir=folder,
+            train_fraction=stage.train_fraction,
+            data_seed=stage.data_seed,
+            teacher_file=teacher_file,
+            resume=folder.exists(),  # a killed run continues from its last checkpoint
+            max_valid_examples=stage.max_valid_examples,
+        )
+        return result.metrics
+
+    # --- export -----------------------------------------------------------------------------
+
+    def export_folder(self, label: str) -> Path:
+        return self.output / f"{label}-{self.config.export_quantization}"
+
+    def export(self, label: str) -> dict[str, Any]:
+        from stepdistill.serving.export import export_ctranslate2
+
+        folder = export_ctranslate2(
+            self.student_folder(label),
+            self.export_folder(label),
+            quantization=self.config.export_quantization,
+            overwrite=True,  # only ever a folder this pipeline started and did not finish
+        )
+        return {"folder": str(folder), "quantization": self.config.export_quantization}
+
+
+def plan(config: PipelineConfig) -> dict[str, Any]:
+    """What a run would do, stage by stage, without doing it (with the teacher's request count
+    and cost estimate)."""
+    run = PipelineRun(config)
+    stages: dict[str, Any] = {}
+    if config.teacher is not None:
+        stages["extract"] = {
+            "status": "done" if run.extraction_done() else "todo",
+            "teacher": config.teacher.teacher,
+            **run.extraction_plan(),
+        }
+    for entry in config.train.methods:
+        done = has_metrics(run.student_folder(entry.label))
+        stages[f"train {entry.label}"] = {
+            "status": "done" if done else "todo",
+            "method": entry.method,
+            "student": config.train.student,
+            "folder": str(run.student_folder(entry.label)),
+        }
+        if config.export_quantization:
+            exported = is_model_folder(run.export_folder(entry.label))
+            stages[f"export {entry.label}"] = {
+                "status": "done" if exported else "todo",
+                "folder": str(run.export_folder(entry.label)),
+            }
+    return {"pipeline": str(config.path), "output": str(config.output), "stages": stages}
+
+
+def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
+    """Run every stage that is not complete yet; write ``report.md`` and ``report.json``.
+
+    Raises:
+        BudgetReached: the teacher's budget ran out (completed requests are cached).
+        StepdistillError / DataError: a bad output folder, task, data or setting.
+    """
+    run = PipelineRun(config)
+    run.check_output()
+    run.output.mkdir(parents=True, exist_ok=True)
+    run.save_state()
+    report: dict[str, Any] = {"pipeline": str(config.path), "task": run.source.task.name}
+    if config.teacher is not None:
+        if run.extraction_done():
+            logger.info("extract: done already (%s)", run.output / TEACHER_FILE)
+            report["extract"] = {**run.state["stages"]["extract"]["report"], "skipped": True}
+        else:
+            logger.info("extract: teacher %s", config.teacher.teacher)
+            report["extract"] = run.extract()
+    report["students"] = {}
+    for entry in config.train.methods:
+        if run.check_trained(entry.label, config.train.config(entry)):
+            logger.info("train %s: done already", entry.label)
+            metrics = {**read_metrics(run.student_folder(entry.label)), "skipped": True}
+        else:
+            logger.info("train %s: %s", entry.label, entry.method)
+            metrics = run.train(entry)
+        report["students"][entry.label] = metrics
+        if config.export_quantization:
+            if is_model_folder(run.export_folder(entry.label)):
+                exported = {"folder": str(run.export_folder(entry.label)), "skipped": True}
+            else:
+                logger.info("export %s: %s", entry.label, config.export_quantization)
+                exported = run.export(entry.label)
+            report["students"][entry.label]["export"] = exported
+    report["files"] = write_report(run.output, report, config)
+    return report

@@ -1,0 +1,232 @@
+"""`stepdistill run`: every stage, skipped when complete, resumed after kill -9, budgeted."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fake_openai import FakeOpenAI, prompt_of
+from stepdistill.cli.main import main
+from test_task_files import LABELS, nli_rows, write_rows
+
+CLI = str(Path(sys.executable).parent / "stepdistill")
+
+
+def teacher_answer(body: dict) -> str:
+    """Right for most premises, wrong where the number of bikes is a multiple of 5."""
+    number = int(re.findall(r"rides (\d+) bikes", prompt_of(body))[-1])
+    label = LABELS[(number + (number % 5 == 0)) % 3]
+    return f"The premise is about {number} bikes. So the answer is {label}."
+
+
+def make_pipeline(tmp_path: Path, student: Path, server_url: str | None, **changes) -> Path:
+    write_rows(tmp_path / "data" / "train.csv", nli_rows(30))
+    write_rows(tmp_path / "data" / "test.csv", nli_rows(6))
+    task = {
+        "name": "tiny-nli",
+        "data": {"train": "data/train.csv", "test": "data/test.csv"},
+        "input": "Premise: {premise}\nHypothesis: {hypothesis}",
+        "label_column": "label",
+        "label_kind": "choice",
+        "labels": LABELS,
+        "label_map": {0: "entailment", 1: "neutral", 2: "contradiction"},
+        "id_column": "pid",
+        "exemplars": "exemplars.jsonl",
+    }
+    exemplar = {
+        "premise": "A woman rides 2 horses.",
+        "hypothesis": "A person is riding.",
+        "rationale": "Riding horses is riding.",
+        "label": "entailment",
+    }
+    (tmp_path / "exemplars.jsonl").write_text(json.dumps(exemplar) + "\n")
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    pipeline = {
+        "task": "task.yaml",
+        "output": "out",
+        "teacher": {
+            "teacher": "openai:fake",
+            "base_url": server_url,
+            "filters": ["agree-with-gold"],
+            "concurrency": 2,
+        },
+        "train": {
+            "student": str(student),
+            "methods": ["standard", {"method": "step-by-step", "settings": {"shared_input": True}}],
+            "settings": {
+                "per_device_batch_size": 4,
+                "max_steps": 2,
+                "eval_steps": 2,
+                "max_new_tokens": 6,
+            },
+        },
+    }
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        if name:
+            pipeline[section][name] = value
+        else:
+            pipeline[section] = value
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(pipeline))
+    return path
+
+
+def test_every_stage_runs_then_is_skipped(tmp_path, tiny_t5_dir, capsys):
+    pytest.importorskip("ctranslate2")
+    with FakeOpenAI(teacher_answer) as server:
+        path = make_pipeline(
+            tmp_path, tiny_t5_dir, server.base_url, export={"quantization": "int8"}
+        )
+        assert main(["run", str(path)]) == 0
+        out = tmp_path / "out"
+        report = json.loads((out / "report.json").read_text())
+        extraction = report["extract"]
+        # 27 training rows (3 carved for validation); multiples of 5 get a wrong teacher label
+        records = [json.loads(line) for line in (out / "teacher.jsonl").read_text().splitlines()]
+        wrong = sum(int(r["example_id"][1:]) % 5 == 0 for r in records)
+        assert len(records) == 27 and wrong > 0
+        assert extraction["examples"] == 27 and extraction["sent"] == 27
+        assert extraction["filtered"] == wrong and extraction["ok"] == 27 - wrong
+        assert report["students"]["standard"]["train_examples"]["used"] == 27
+        assert report["students"]["step-by-step"]["train_examples"]["used"] == 27 - wrong
+        for label in ("standard", "step-by-step"):
+            assert (out / label / "metrics.json").exists()
+            assert report["students"][label]["test_accuracy"] is not None
+            assert (out / f"{label}-int8" / "stepdistill.json").exists()
+        markdown = (out / "report.md").read_text()
+        assert f"{27 - wrong} kept, {wrong} filtered" in markdown and "| step-by-step |" in markdown
+        stamps = {p: p.stat().st_mtime for p in out.glob("*/metrics.json")}
+        server.log.clear()
+        capsys.readouterr()
+
+        assert main(["run", str(path)]) == 0  # everything complete: nothing is redone
+        assert server.log == []
+        assert {p: p.stat().st_mtime for p in out.glob("*/metrics.json")} == stamps
+        assert "(done earlier)" in capsys.readouterr().out
+
+        # a setting changed under a finished student is an error, not a silent mix
+        changed = make_pipeline(
+            tmp_path, tiny_t5_dir, server.base_url, train__settings={"max_steps": 3}
+        )
+        assert main(["run", str(changed)]) == 2
+        assert "trained with other settings" in capsys.readouterr().err
+
+
+def test_dry_run_prints_the_plan_and_the_teacher_cost(tmp_path, tiny_t5_dir, capsys):
+    path = make_pipeline(tmp_path, tiny_t5_dir, "http://127.0.0.1:9/v1")
+    prices = [
+        "--set",
+        "teacher.price_per_1k_prompt=1.0",
+        "--set",
+        "teacher.price_per_1k_completion=2",
+    ]
+    assert main(["run", str(path), "--dry-run", *prices]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    extract = plan["stages"]["extract"]
+    assert extract["status"] == "todo" and extract["requests"] == 27
+    assert extract["estimated_max_cost"] > 0
+    assert plan["stages"]["train step-by-step"]["status"] == "todo"
+    assert not (tmp_path / "out").exists()  # a dry run writes nothing
+
+
+def test_a_budget_stops_the_teacher_and_a_higher_one_continues_from_the_cache(
+    tmp_path, tiny_t5_dir, capsys
+):
+    with FakeOpenAI(teacher_answer) as server:
+        # the fake server counts 10 prompt + 5 completion tokens a request: 0.01 each here
+        path = make_pipeline(
+            tmp_path,
+            tiny_t5_dir,
+            server.base_url,
+            teacher__price_per_1k_prompt=1.0,
+            teacher__concurrency=1,
+        )
+        assert main(["run", str(path), "--max-cost", "0.05"]) == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar
+        assert last.startswith("stepdistill: error: teacher budget 0.05 reached: 5 requests sent")
+        assert len(server.log) == 5 and not (tmp_path / "out" / "teacher.jsonl").exists()
+        sent_first = [prompt for prompt, _ in server.log]
+        server.log.clear()
+        assert main(["run", str(path), "--max-cost", "0.05"]) == 2  # same budget: nothing sent
+        assert server.log == []
+        capsys.readouterr()
+        assert main(["run", str(path), "--max-cost", "1"]) == 0
+        assert len(server.log) == 22 and not set(sent_first) & {p for p, _ in server.log}
+        assert (tmp_path / "out" / "teacher.jsonl").exists()
+
+
+def wait_for(condition, timeout: float = 120.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def cached(cache: Path) -> int:
+    try:
+        return sqlite3.connect(cache).execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_kill_minus_nine_during_extraction_then_during_training_resumes_without_repeats(
+    tmp_path, tiny_t5_dir
+):
+    with FakeOpenAI(teacher_answer, delay=0.15) as server:
+        path = make_pipeline(
+            tmp_path,
+            tiny_t5_dir,
+            server.base_url,
+            teacher__concurrency=1,
+            train__settings={
+                "per_device_batch_size": 2,
+                "max_steps": 150,
+                "eval_steps": 20,
+                "max_new_tokens": 4,
+                "save_total_limit": 2,
+            },
+        )
+        out = tmp_path / "out"
+        command = [CLI, "run", str(path)]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+        process = subprocess.Popen(command, **quiet)
+        assert wait_for(lambda: cached(out / "teacher.cache.sqlite") >= 5)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        done = cached(out / "teacher.cache.sqlite")
+        assert 5 <= done < 27 and not (out / "teacher.jsonl").exists()
+        first = [prompt for prompt, _ in server.log]
+
+        process = subprocess.Popen(command, **quiet)
+        checkpoints = out / "standard" / "checkpoints"
+        assert wait_for(lambda: any(checkpoints.glob("checkpoint-*/trainer_state.json")), 300)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert not (out / "standard" / "metrics.json").exists()
+        second = [prompt for prompt, _ in server.log[len(first) :]]
+        # the second run sent only what the first had not completed
+        assert len(second) == 27 - done and len(set(second)) == len(second)
+        teacher_file = (out / "teacher.jsonl").read_bytes()
+        server.log.clear()
+
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert server.log == []  # no teacher request is repeated
+        assert (out / "teacher.jsonl").read_bytes() == teacher_file
+        metrics = json.loads((out / "standard" / "metrics.json").read_text())
+        assert metrics["resumed_from_step"] >= 20 and metrics["steps"] == 150
+        assert (out / "step-by-step" / "metrics.json").exists()
