@@ -7,7 +7,7 @@ import pytest
 
 from stepdistill.cli.main import main
 from stepdistill.errors import DataError
-from stepdistill.experiments import load_recipe
+from stepdistill.experiments import grid, load_recipe
 
 
 def write_recipe(path, paper_dir, student, **extra):
@@ -81,3 +81,35 @@ def test_bad_recipes_are_rejected_before_anything_runs(
     with pytest.raises((DataError, ValueError), match=message):
         load_recipe(recipe)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_recipe_takes_a_task_file(tmp_path):
+    from test_task_files import nli_rows, task_file, write_rows
+
+    write_rows(tmp_path / "rows.jsonl", nli_rows())
+    task_file(tmp_path, {"train": "rows.jsonl", "test_fraction": 0.2})
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text(
+        "task: task.yaml\nstudents: [tiny]\nmethods: [standard, step-by-step]\n"
+        "seeds: [0, 1]\noutput: out\n"
+    )
+    recipe = load_recipe(recipe_path)
+    assert recipe.data_dir is None and recipe.task == str(tmp_path / "task.yaml")
+    data = recipe.source().load()
+    assert {name: len(examples) for name, examples in data.splits.items()} == {
+        "train": 21,
+        "valid": 3,
+        "test": 6,
+    }
+    assert len(grid(recipe)) == 4
+
+
+@pytest.mark.parametrize("label", ["../../x", "/tmp/abs", "a/b", ".hidden"])
+def test_method_labels_are_names_not_paths(tmp_path, label):
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text(
+        "task: svamp\ndata_dir: .\nstudents: [tiny]\n"
+        f"methods: [{{method: standard, label: '{label}'}}]\noutput: out\n"
+    )
+    with pytest.raises(DataError, match="must be a plain name"):
+        load_recipe(recipe_path)

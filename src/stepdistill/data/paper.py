@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import read_json_list, read_jsonl
-from stepdistill.data.splits import seeded_split, subsample
+from stepdistill.data.splits import carve_and_subsample
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import DataError, MissingSplitError
 from stepdistill.schema import Example, TeacherRecord
@@ -163,22 +163,14 @@ def load_paper_task(
             f"expected at least one of {expected}. "
             f"--data-dir should be the folder that holds {_layout(task).folder}/"
         )
-    if "valid" not in splits and "train" in splits:
-        splits["train"], splits["valid"] = seeded_split(
-            splits["train"], test_size=VALID_FRACTION, seed=VALID_SEED
-        )
-        del missing["valid"]
-        notes.append(
-            f"valid: {VALID_FRACTION:.0%} of train carved out with seed {VALID_SEED}, "
-            "as the reference does (no validation file ships)"
-        )
-    if train_fraction != 1.0 and "train" in splits:
-        before = len(splits["train"])
-        splits["train"] = subsample(splits["train"], fraction=train_fraction, seed=seed)
-        notes.append(
-            f"train: {len(splits['train'])} of {before} rows kept "
-            f"(fraction {train_fraction}, seed {seed})"
-        )
+    carve = (
+        "valid",
+        VALID_FRACTION,
+        VALID_SEED,
+        ", as the reference does (no validation file ships)",
+    )
+    carve_and_subsample(splits, notes, carves=[carve], train_fraction=train_fraction, seed=seed)
+    missing = {split: path for split, path in missing.items() if split not in splits}
     for split, path in missing.items():
         logger.debug("%s: split %r not available (expected %s)", task.name, split, path)
     ordered = {name: splits[name] for name in PAPER_SPLITS if name in splits}

@@ -53,3 +53,36 @@ def subsample(items: Sequence[T], *, fraction: float, seed: int) -> list[T]:
         return list(items)
     kept, _ = seeded_split(items, test_size=1.0 - fraction, seed=seed)
     return kept
+
+
+def carve_and_subsample(
+    splits: dict[str, list[T]],
+    notes: list[str],
+    *,
+    carves: Sequence[tuple[str, float, int, str]],
+    train_fraction: float,
+    seed: int,
+) -> None:
+    """Carve missing splits out of train, then keep ``train_fraction`` of what train has left,
+    in place, noting each step in ``notes``.
+
+    Args:
+        carves: (split, fraction, seed, why) for each split to carve where it is missing, in
+            order; ``why`` is added to the note.
+        train_fraction, seed: The share of train kept afterwards, and its seed: subsampling
+            after the carve selects every data size on the same validation set.
+    """
+    for split, fraction, carve_seed, why in carves:
+        if split in splits or "train" not in splits or fraction <= 0:
+            continue
+        splits["train"], splits[split] = seeded_split(
+            splits["train"], test_size=fraction, seed=carve_seed
+        )
+        notes.append(f"{split}: {fraction:.0%} of train carved out with seed {carve_seed}{why}")
+    if train_fraction != 1.0 and "train" in splits:
+        before = len(splits["train"])
+        splits["train"] = subsample(splits["train"], fraction=train_fraction, seed=seed)
+        notes.append(
+            f"train: {len(splits['train'])} of {before} rows kept "
+            f"(fraction {train_fraction}, seed {seed})"
+        )

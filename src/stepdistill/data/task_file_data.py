@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stepdistill.data.sources import read_split_rows
-from stepdistill.data.splits import seeded_split, subsample
+from stepdistill.data.splits import carve_and_subsample
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.user import column_teacher_record
 from stepdistill.errors import DataError, MissingSplitError
@@ -118,22 +118,14 @@ def load_task_file_data(
         split: _read(task_file, split, source, sep) for split, source in task_file.sources.items()
     }
     notes = [f"task file {task_file.path}"]
-    for split, fraction in (("test", task_file.test_fraction), ("valid", task_file.valid_fraction)):
-        if split in splits or "train" not in splits or fraction <= 0:
-            continue
-        splits["train"], splits[split] = seeded_split(
-            splits["train"], test_size=fraction, seed=task_file.split_seed
+    carves = [
+        (split, fraction, task_file.split_seed, "")
+        for split, fraction in (
+            ("test", task_file.test_fraction),
+            ("valid", task_file.valid_fraction),
         )
-        notes.append(
-            f"{split}: {fraction:.0%} of train carved out with seed {task_file.split_seed}"
-        )
-    if train_fraction != 1.0 and "train" in splits:
-        before = len(splits["train"])
-        splits["train"] = subsample(splits["train"], fraction=train_fraction, seed=seed)
-        notes.append(
-            f"train: {len(splits['train'])} of {before} rows kept "
-            f"(fraction {train_fraction}, seed {seed})"
-        )
+    ]
+    carve_and_subsample(splits, notes, carves=carves, train_fraction=train_fraction, seed=seed)
     if task_file.label_column is None:
         notes.append("unlabeled data: no label_column (teacher labels only)")
     # an absent split: the task file is where it would have been named

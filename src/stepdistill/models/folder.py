@@ -46,6 +46,9 @@ def task_to_info(task: Task) -> dict[str, Any]:
             "label_regex": task.answer_pattern.label_regex,
             "stop_markers": list(task.answer_pattern.stop_markers),
         },
+        "label_map": dict(task.label_map) if task.label_map else None,
+        "input_column": task.input_column,
+        "instruction": task.instruction,
     }
 
 
@@ -64,6 +67,9 @@ def task_from_info(info: dict[str, Any]) -> Task:
         answer_pattern=AnswerPattern(
             pattern["answer_marker"], pattern["label_regex"], tuple(pattern["stop_markers"])
         ),
+        label_map=info.get("label_map"),
+        input_column=info.get("input_column"),
+        instruction=info.get("instruction", ""),
     )
 
 
