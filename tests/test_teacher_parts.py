@@ -109,7 +109,7 @@ def test_teacher_specs():
 def test_backends_declare_how_they_are_driven():
     local, model = teacher_backend("local:smollm2-135m")
     assert model == "smollm2-135m"
-    assert local.chat_only and local.concurrency(16) == 1
+    assert local.chat_only and local.concurrency(16) == 16  # it batches what is in flight
     remote, _ = teacher_backend("openai:gpt-4o-mini")
     assert not remote.chat_only and remote.concurrency(16) == 16
     with pytest.raises(StepdistillError, match="does not take base_url"):

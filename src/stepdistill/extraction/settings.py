@@ -55,6 +55,7 @@ class TeacherSettings:
         repeatable=True,
     )
     concurrency: int = setting(16, "requests in flight at once")
+    batch_size: int = setting(8, "a local teacher's requests generated together")
     timeout: float = setting(120.0, "seconds one attempt may take")
     max_attempts: int = setting(6, "attempts per request, the first included")
     price_per_1k_prompt: float | None = setting(None, "price of 1,000 prompt tokens")
@@ -68,7 +69,7 @@ class TeacherSettings:
 
     def __post_init__(self) -> None:
         check_choices(self)
-        for name in ("n", "concurrency", "max_attempts", "max_tokens"):
+        for name in ("n", "concurrency", "batch_size", "max_attempts", "max_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.timeout <= 0:
@@ -134,6 +135,7 @@ class TeacherSettings:
             "endpoint": self.endpoint,
             "api_key_env": self.api_key_env,
             "retry": RetryPolicy(max_attempts=self.max_attempts, timeout=self.timeout),
+            "batch_size": self.batch_size,
         }
         return build_teacher(
             self.teacher, **{k: v for k, v in options.items() if k in backend.options}

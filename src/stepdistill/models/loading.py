@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
+from stepdistill.models.adapters import adapter_base, is_adapter_folder, load_adapter
 from stepdistill.models.kinds import CAUSAL, SEQ2SEQ, model_kind
 from stepdistill.registry import Registry
 
@@ -131,12 +132,21 @@ def prepare_tokenizer(tokenizer: Any, kind: str) -> Any:
     return tokenizer
 
 
-def load_student(name_or_path: str, **model_kwargs: Any) -> Student:
+def load_student(name_or_path: str, *, merge_adapter: bool = False, **model_kwargs: Any) -> Student:
     """Load a student (or a local teacher) by preset name, local path or hub name.
 
     Encoder-decoder configs load with ``AutoModelForSeq2SeqLM`` (T5, BART, ...), except
-    ``EncoderDecoderModel`` folders; everything else with ``AutoModelForCausalLM``.
+    ``EncoderDecoderModel`` folders; everything else with ``AutoModelForCausalLM``. A folder
+    that holds a LoRA adapter loads its base student with the adapter on top (merged into
+    plain weights with ``merge_adapter``, for inference).
     """
+    if is_adapter_folder(name_or_path):
+        from transformers import AutoTokenizer
+
+        base = load_student(adapter_base(name_or_path), **model_kwargs)
+        model = load_adapter(base.model, name_or_path, merge=merge_adapter)
+        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name_or_path), base.kind)
+        return Student(model=model, tokenizer=tokenizer, kind=base.kind, name=name_or_path)
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,

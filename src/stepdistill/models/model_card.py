@@ -30,6 +30,16 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
+def _weights(info: dict[str, Any]) -> str:
+    config, student = info["config"], info["student"]
+    if not student.get("adapter"):
+        return "every weight trained"
+    return (
+        f"LoRA adapters (r={config['lora_r']}, alpha={config['lora_alpha']}) over "
+        f"`{student['name']}`; load with peft, or `stepdistill predict` / `serve` as they are"
+    )
+
+
 def model_card(
     info: dict[str, Any], metrics: dict[str, Any], name: str, method_description: str
 ) -> str:
@@ -60,6 +70,7 @@ def model_card(
         ("best validation accuracy", _percent(metrics.get("best_validation_accuracy"))),
         ("test accuracy", test),
         ("label space", space),
+        ("weights", _weights(info)),
     ]
     header = [
         "---",

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from stepdistill.errors import StepdistillError
-from stepdistill.serving.batcher import MicroBatcher
+from stepdistill.models.batcher import MicroBatcher
 from stepdistill.serving.predictor import Predictor
 
 MAX_INPUTS = 64

@@ -21,7 +21,7 @@ PYTORCH = "pytorch"
 def _pytorch(info: ModelInfo, config: TrainConfig, **model_kwargs: Any) -> Engine:
     from stepdistill.models.loading import load_student
 
-    student = load_student(str(info.folder), **model_kwargs)
+    student = load_student(str(info.folder), merge_adapter=True, **model_kwargs)
     return TorchEngine(
         student.model, PairEncoder.for_config(student.tokenizer, student.kind, config)
     )

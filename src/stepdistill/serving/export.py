@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from stepdistill.errors import StepdistillError
+from stepdistill.models.adapters import is_adapter_folder
 from stepdistill.models.encoding import PairEncoder
 from stepdistill.models.folder import read_info, write_export_info
 from stepdistill.models.kinds import SEQ2SEQ
@@ -52,7 +55,9 @@ def export_ctranslate2(
     _ctranslate2()
     from ctranslate2.converters import TransformersConverter
 
-    TransformersConverter(str(folder)).convert(str(output), quantization=quantization, force=True)
+    with merged_weights(folder) as weights:
+        converter = TransformersConverter(str(weights))
+        converter.convert(str(output), quantization=quantization, force=True)
     config_path = output / "config.json"
     config = json.loads(config_path.read_text())
     if config.get("bos_token") is None:  # CTranslate2 cannot load a null token; ours add no BOS
@@ -64,6 +69,22 @@ def export_ctranslate2(
     export = {"backend": "ctranslate2", "quantization": quantization, "source": str(folder)}
     write_export_info(info, output, export)
     return output
+
+
+@contextlib.contextmanager
+def merged_weights(folder: Path) -> Iterator[Path]:
+    """The folder itself, or, for a LoRA student, a temporary folder with the adapter merged
+    into the base's weights (what a converter can read)."""
+    if not is_adapter_folder(folder):
+        yield folder
+        return
+    from stepdistill.models.loading import load_student
+
+    student = load_student(str(folder), merge_adapter=True)
+    with tempfile.TemporaryDirectory(prefix="stepdistill-merged-") as temporary:
+        student.model.save_pretrained(temporary)
+        student.tokenizer.save_pretrained(temporary)
+        yield Path(temporary)
 
 
 class CTranslate2Engine:

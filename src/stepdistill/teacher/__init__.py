@@ -51,9 +51,9 @@ TEACHER_BACKENDS.register(
     "openai",
     TeacherBackend(_openai, frozenset({"base_url", "endpoint", "api_key_env", "retry", "sleep"})),
 )
-# one model in this process generating one request at a time; its chat template is its format
+# one model in this process, batching the requests in flight; its chat template is its format
 TEACHER_BACKENDS.register(
-    "local", TeacherBackend(_local, frozenset({"seed"}), chat_only=True, max_concurrency=1)
+    "local", TeacherBackend(_local, frozenset({"seed", "batch_size"}), chat_only=True)
 )
 
 DEFAULT_TEACHER = "local:smollm2-135m"
@@ -74,7 +74,7 @@ def make_teacher(spec: str, **options: Any) -> Teacher:
     """A teacher from ``backend:model``: ``openai:gpt-4o-mini``, ``local:smollm2-135m``.
 
     ``options`` go to the backend (``base_url``, ``endpoint``, ``api_key_env``, ``retry`` for
-    openai; ``seed`` for local); one the backend does not take is an error.
+    openai; ``seed`` and ``batch_size`` for local); one the backend does not take is an error.
     """
     backend, model = teacher_backend(spec)
     unknown = sorted(set(options) - backend.options)

@@ -16,7 +16,49 @@ from stepdistill.data.label_sources import LABEL_SOURCES
 from stepdistill.settings import check_choices, setting
 
 REPORT_TO = ("none", "tensorboard")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHECKPOINTS = "checkpoints"
+
+
+def precision_arguments(precision: str, *, cuda: bool, cuda_bf16: bool) -> dict[str, Any]:
+    """The ``TrainingArguments`` of a precision: ``auto`` is bf16 (with TF32 matmuls) on a CUDA
+    device that supports it, fp32 elsewhere; bf16 elsewhere is autocast on the CPU.
+
+    Raises:
+        ValueError: fp16 without a CUDA device (CPUs have no fp16 autocast to train with).
+    """
+    if precision == "auto":
+        precision = "bf16" if cuda and cuda_bf16 else "fp32"
+    if precision == "fp16" and not cuda:
+        raise ValueError("precision fp16 needs a CUDA device; use bf16 or fp32 on a CPU")
+    return {
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+        "tf32": True if cuda and precision != "fp32" else None,
+    }
+
+
+def checkpointing_arguments(enabled: bool, arguments_class: type) -> dict[str, Any]:
+    """Gradient (activation) checkpointing, non-reentrant, under the name this transformers
+    version uses (``activation_checkpointing`` since it renamed ``gradient_checkpointing``)."""
+    import inspect
+
+    known = inspect.signature(arguments_class).parameters
+    name = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in known
+        else ("gradient_checkpointing")
+    )
+    if not enabled:
+        return {name: False}
+    return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def optimizer_name(optim: str, *, cuda: bool) -> str:
+    """``auto``: the fused AdamW kernel on CUDA, the plain (foreach where it can) one elsewhere."""
+    if optim != "auto":
+        return optim
+    return "adamw_torch_fused" if cuda else "adamw_torch"
 
 
 @dataclass
@@ -80,9 +122,29 @@ class TrainConfig:
         trainer_argument="lr_scheduler_type",
     )
     optim: str = setting(
-        "adamw_torch",
-        "optimizer (transformers' OptimizerNames: adamw_torch, adamw_torch_fused, adafactor, ...)",
-        trainer_argument="optim",
+        "auto",
+        "optimizer: auto (fused AdamW on CUDA, AdamW elsewhere) or one of transformers' "
+        "OptimizerNames (adamw_torch, adamw_torch_fused, adafactor, ...)",
+    )
+    precision: str = setting(
+        "auto",
+        "auto (bf16 with TF32 matmuls on a CUDA device that has bf16, else fp32), fp32, bf16 "
+        "(autocast; on a CPU too) or fp16 (CUDA only)",
+        choices=PRECISIONS,
+    )
+    gradient_checkpointing: bool = setting(
+        False, "recompute activations in the backward pass: less memory, about 30% more time"
+    )
+    lora_r: int = setting(
+        0, "rank of LoRA adapters (parameter-efficient student; needs peft); 0: train every weight"
+    )
+    lora_alpha: float = setting(16.0, "LoRA scaling (the update is scaled by alpha / r)")
+    lora_dropout: float = setting(0.05, "dropout on the LoRA adapters' input")
+    lora_target_modules: list[str] = setting(
+        [],
+        "modules that get adapters (repeat for several); none: the attention projections of T5 "
+        "and Llama-style students, every linear layer of others",
+        repeatable=True,
     )
     dataloader_num_workers: int = setting(
         0,
@@ -116,6 +178,10 @@ class TrainConfig:
             )
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+        if self.lora_r < 0:
+            raise ValueError(f"lora_r must be >= 0 (0: no LoRA), got {self.lora_r}")
+        if not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if self.dataloader_num_workers < 0:
             raise ValueError(
                 f"dataloader_num_workers must be >= 0, got {self.dataloader_num_workers}"
@@ -136,6 +202,7 @@ class TrainConfig:
         from transformers import TrainingArguments
 
         cuda = torch.cuda.is_available()
+        cuda_bf16 = cuda and torch.cuda.is_bf16_supported()
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         direct = {
             config_field.metadata["hf"]: getattr(self, config_field.name)
@@ -144,6 +211,9 @@ class TrainConfig:
         }
         return TrainingArguments(
             **direct,
+            **precision_arguments(self.precision, cuda=cuda, cuda_bf16=cuda_bf16),
+            **checkpointing_arguments(self.gradient_checkpointing, TrainingArguments),
+            optim=optimizer_name(self.optim, cuda=cuda),
             output_dir=str(output_dir),
             max_steps=self.max_steps if self.max_steps > 0 else -1,
             eval_strategy="steps" if has_valid else "no",

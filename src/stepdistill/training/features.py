@@ -33,8 +33,10 @@ class TaskBatchCollator:
 def _accepts_logits_to_keep(model: Any) -> bool:
     import inspect
 
-    forward = getattr(model, "module", model).forward
-    return "logits_to_keep" in inspect.signature(forward).parameters
+    inner = getattr(model, "module", model)  # under DDP
+    if hasattr(inner, "get_base_model"):  # a peft model passes keyword arguments through
+        inner = inner.get_base_model()
+    return "logits_to_keep" in inspect.signature(inner.forward).parameters
 
 
 def causal_lm_loss(

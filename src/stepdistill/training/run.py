@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -17,6 +19,7 @@ from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
+from stepdistill.models.adapters import add_lora
 from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
 from stepdistill.models.folder import (
     build_info,
@@ -59,12 +62,27 @@ class ValidationAccuracy:
         self.predictor = predictor
         self.examples = examples
         self.seconds = 0.0
+        self.trainer: Any = None  # set once the trainer exists
 
     def __call__(self, model: Any) -> dict[str, float]:
         started = time.perf_counter()
-        accuracy, _ = self.predictor.accuracy(self.examples)
+        with full_parameters(self.trainer):
+            accuracy, _ = self.predictor.accuracy(self.examples)
         self.seconds += time.perf_counter() - started
         return {"accuracy": accuracy}
+
+
+def full_parameters(trainer: Any) -> Any:
+    """A context in which the student's own modules hold full parameters: gathered from their
+    shards under FSDP (every process must enter it), nothing to do otherwise."""
+    wrapped = getattr(trainer, "model_wrapped", None)
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except ImportError:  # a torch built without distributed support
+        return contextlib.nullcontext()
+    if isinstance(wrapped, FullyShardedDataParallel):
+        return FullyShardedDataParallel.summon_full_params(wrapped, writeback=False)
+    return contextlib.nullcontext()
 
 
 def train_student(
@@ -98,6 +116,8 @@ def train_student(
     valid = validation_examples(data, max_valid_examples)
     if isinstance(student, str):
         student = load_student(student)
+    if config.lora_r > 0:
+        student = with_lora(student, config)
     mode = training_method.input_mode(config)
     encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
     encoded = encode_items(mode, encoder, pairs)
@@ -112,6 +132,7 @@ def train_student(
     trainer = make_trainer(
         training_method, config, student, mode, encoded, output, validation if valid else None
     )
+    validation.trainer = trainer
     metrics = {
         "task": data.task.name,
         "method": method,
@@ -120,11 +141,31 @@ def train_student(
         **run_training(trainer, output / CHECKPOINTS, config, resume, validation),
         "validation_size": len(valid),
     }
+    # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
+    trainer.save_model(str(output))
+    with full_parameters(trainer):
+        metrics.update(evaluate_test(predictor, data, output if is_main_process() else None))
     if not is_main_process():
         return TrainResult(output, metrics)
-    metrics.update(evaluate_test(predictor, data, output))
     save_folder(output, student, training_method, config, predictor, metrics, data_info)
     return TrainResult(output, metrics)
+
+
+def with_lora(student: Student, config: TrainConfig) -> Student:
+    """The student with LoRA adapters (only they train); the base is named as it was given."""
+    model = add_lora(
+        student.model,
+        student.kind,
+        base_name=student.name,
+        r=config.lora_r,
+        alpha=config.lora_alpha,
+        dropout=config.lora_dropout,
+        modules=config.lora_target_modules,
+    )
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    logger.info("LoRA r=%d: %d of %d parameters train", config.lora_r, trainable, total)
+    return dataclasses.replace(student, model=model)
 
 
 def validation_examples(data: TaskData, limit: int | None) -> list[Example]:
@@ -318,9 +359,9 @@ def checkpoint_step(checkpoint: str | None) -> int:
     return int(Path(checkpoint).name.rsplit("-", 1)[-1])
 
 
-def evaluate_test(predictor: LabelPredictor, data: TaskData, output: Path) -> dict[str, Any]:
-    """Test accuracy with the selected model, its predictions written beside it; or a note
-    that there is no test split."""
+def evaluate_test(predictor: LabelPredictor, data: TaskData, output: Path | None) -> dict[str, Any]:
+    """Test accuracy with the selected model, its predictions written into ``output`` (None:
+    not written, on the other processes); or a note that there is no test split."""
     if "test" not in data:
         return {"test_accuracy": None, "test_note": f"no test split: {data.missing.get('test')}"}
     test = data["test"]
@@ -328,6 +369,8 @@ def evaluate_test(predictor: LabelPredictor, data: TaskData, output: Path) -> di
         return {"test_accuracy": None, "test_note": "the test split has no labels"}
     accuracy, predictions = predictor.accuracy(test, progress=True)
     metric = data.task.metric
+    if output is None:
+        return {"test_accuracy": accuracy, "test_size": len(test)}
     write_test_predictions(
         output,
         (
@@ -347,9 +390,8 @@ def save_folder(
     metrics: dict[str, Any],
     data_info: dict[str, Any] | None,
 ) -> None:
-    """The trained folder: model, tokenizer, stepdistill.json, model card, metrics.json."""
-    student.model.save_pretrained(output)
-    student.tokenizer.save_pretrained(output)
+    """The trained folder's stepdistill files (the Trainer saved model and tokenizer):
+    stepdistill.json, model card, metrics.json."""
     info = build_info(
         task=predictor.task,
         method=method.name,
@@ -359,7 +401,7 @@ def save_folder(
             "label_output_prefix": method.label_output_prefix(config),
             "causal_separator": CAUSAL_SEPARATOR if not student.is_seq2seq else None,
         },
-        student={"name": student.name, "kind": student.kind},
+        student={"name": student.name, "kind": student.kind, "adapter": config.lora_r > 0},
         max_new_tokens=predictor.max_new_tokens,
         data_info=data_info,
     )
