@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.errors import StepdistillError
 from stepdistill.serving.export import QUANTIZATIONS
+from stepdistill.serving.limits import ServeLimits
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,11 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     serve = subparsers.add_parser("serve", help="serve a trained student over HTTP")
     serve.add_argument("--model", required=True, type=Path, help="folder written by train")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--max-batch-size", type=int, default=32, help="inputs run together")
-    serve.add_argument("--max-inputs", type=int, default=64, help="inputs one request may hold")
-    serve.set_defaults(handler=run_serve)
+    serve.add_argument("--host", default="127.0.0.1", help="(default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="(default: 8000)")
+    serve.add_argument(
+        "--api-key-env",
+        help="environment variable holding a key that every endpoint but /health requires "
+        "(Authorization: Bearer KEY); default: no key",
+    )
+    fields = add_config_options(serve, [("limits", ServeLimits)])
+    serve.set_defaults(handler=run_serve, limit_fields=fields)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -73,6 +79,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import os
+
     try:
         import uvicorn
     except ImportError:
@@ -80,12 +88,25 @@ def run_serve(args: argparse.Namespace) -> int:
     from stepdistill.serving import Predictor
     from stepdistill.serving.app import create_app
 
-    app = create_app(
-        Predictor(args.model), max_batch=args.max_batch_size, max_inputs=args.max_inputs
-    )
-    # uvicorn finishes in-flight requests on SIGTERM / Ctrl-C before it exits
+    try:
+        limits = ServeLimits(**config_overrides(args, args.limit_fields))
+    except ValueError as error:
+        raise StepdistillError(str(error)) from None
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env)
+        if not api_key:
+            raise StepdistillError(f"--api-key-env {args.api_key_env}: that variable is not set")
+    app = create_app(Predictor(args.model), limits=limits, api_key=api_key)
+    # uvicorn finishes in-flight requests on SIGTERM / Ctrl-C before it exits; idle and
+    # half-open connections are closed after a few seconds
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        timeout_keep_alive=5,
     )
     return 0
 

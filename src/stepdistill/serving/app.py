@@ -1,20 +1,29 @@
-"""The HTTP API: label prediction, OpenAI-compatible completions, health."""
+"""The HTTP API: label prediction, OpenAI-compatible completions, health.
+
+One bad request never hurts another: every input is checked on its own (type, size, text that
+can be encoded) before it joins a batch, and a batch that fails anyway is run again request by
+request. Every limit applies to every input shape (text or a row of raw fields). ``ServeLimits``
+holds the limits and their defaults.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from stepdistill.errors import StepdistillError
-from stepdistill.models.batcher import MicroBatcher
+from stepdistill.models.batcher import MicroBatcher, QueueFull
+from stepdistill.serving.limits import MAX_INPUT_CHARS, MAX_INPUTS, ServeLimits
 from stepdistill.serving.predictor import Predictor
-
-MAX_INPUTS = 64
-MAX_INPUT_CHARS = 8000
 
 
 class PredictRequest(BaseModel):
@@ -27,20 +36,30 @@ class PredictRequest(BaseModel):
 
 
 class CompletionRequest(BaseModel):
+    """The OpenAI completions request; parameters a student cannot honour are refused."""
+
     model: str | None = None
     prompt: str | list[str]
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    n: int = Field(default=1, ge=1, le=1)
+    stream: Literal[False] = False
 
 
 class ChatMessage(BaseModel):
-    role: str
+    role: Literal["system", "user", "assistant"]
     content: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
 
 
 class ChatRequest(BaseModel):
     model: str | None = None
-    messages: list[ChatMessage] = Field(min_length=1)
-    max_tokens: int | None = None
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_INPUTS)
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    n: int = Field(default=1, ge=1, le=1)
+    stream: Literal[False] = False
 
 
 def openai_response(id_prefix: str, kind: str, model: str, choices: list) -> dict[str, Any]:
@@ -55,16 +74,137 @@ def openai_response(id_prefix: str, kind: str, model: str, choices: list) -> dic
     }
 
 
-def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = MAX_INPUTS) -> Any:
-    """A FastAPI app serving ``predictor``. Bad requests get a 4xx with a message."""
-    from fastapi import FastAPI, HTTPException
-    from fastapi.responses import JSONResponse
+class InputError(ValueError):
+    """One input of a request is not acceptable; the message says which and why."""
+
+
+def _text_size(value: Any, where: str) -> int:
+    """Characters of the text in a raw field (a string, a number, or a list of them)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"{where} is not valid Unicode text (a lone surrogate?)") from None
+        return len(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return len(str(value))
+    if isinstance(value, list):
+        return sum(_text_size(item, where) for item in value if not isinstance(item, list))
+    raise InputError(f"{where} is a {type(value).__name__}: give text, numbers or a list of them")
+
+
+def check_input(row: Any, number: int, predictor: Predictor, limits: ServeLimits) -> None:
+    """Raise InputError when input ``number`` (from 1) is empty, too long, badly typed, not
+    valid text, or lacks a field the task's input template needs."""
+    where = f"input {number}"
+    if isinstance(row, str):
+        if not row.strip():
+            raise InputError(f"{where}: inputs must not contain empty strings")
+        size = _text_size(row, where)
+    else:
+        size = sum(_text_size(value, f"{where} field {key!r}") for key, value in row.items())
+    if size > limits.max_input_chars:
+        raise InputError(f"{where} is longer than {limits.max_input_chars} characters")
+    try:
+        predictor.format_input(row)
+    except StepdistillError as error:
+        raise InputError(f"{where}: {error}") from None
+
+
+class LimitsMiddleware:
+    """ASGI middleware: a body over ``max_body_bytes`` gets 413 before it is read whole, and a
+    request (its body's arrival included) past ``request_timeout`` seconds gets 503."""
+
+    def __init__(self, app: Any, limits: ServeLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def error(self, send: Any, status: int, message: str) -> None:
+        import json
+
+        body = json.dumps({"detail": message}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        timeout = self.limits.request_timeout
+        try:
+            await asyncio.wait_for(self._handle(scope, receive, send), timeout)
+        except asyncio.TimeoutError:
+            if not scope.get("stepdistill.started"):
+                await self.error(send, 503, f"the request took over {timeout:g} s")
+
+    async def _handle(self, scope: dict, receive: Any, send: Any) -> None:
+        limit = self.limits.max_body_bytes
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self.error(send, 413, f"the body is over {limit} bytes")
+            return
+        # the body is read here, counted as it arrives, before the app sees any of it
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > limit:
+                await self.error(send, 413, f"the body is over {limit} bytes")
+                return
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> dict:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def tracked_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                scope["stepdistill.started"] = True
+            await send(message)
+
+        await self.app(scope, replay, tracked_send)
+
+
+def create_app(
+    predictor: Predictor,
+    *,
+    limits: ServeLimits | None = None,
+    api_key: str | None = None,
+    max_batch: int | None = None,
+    max_inputs: int | None = None,
+) -> Any:
+    """A FastAPI app serving ``predictor``. Bad requests get a 4xx with a message.
+
+    Args:
+        limits: Sizes and times a request may take (``ServeLimits``' defaults).
+        api_key: Bearer token every endpoint but ``/health`` requires (compared in constant
+            time); None: no key.
+        max_batch, max_inputs: Shorthands that override those two limits.
+    """
+    limits = limits or ServeLimits()
+    if max_batch is not None or max_inputs is not None:
+        limits = ServeLimits(
+            **{
+                **limits.__dict__,
+                "max_batch": max_batch or limits.max_batch,
+                "max_inputs": max_inputs or limits.max_inputs,
+            }
+        )
 
     def run(inputs: list, options: tuple) -> list:
         rationale, score_labels = options
         return predictor.predict(inputs, rationale=rationale, score_labels=score_labels)
 
-    batcher = MicroBatcher(run, max_batch=max_batch)
+    batcher = MicroBatcher(run, max_batch=limits.max_batch, max_queued=limits.max_queued_inputs)
 
     @asynccontextmanager
     async def lifespan(app: Any):
@@ -72,38 +212,56 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
         yield
         await batcher.stop()
 
+    def authorized(request: Request) -> None:
+        if api_key is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), api_key.encode()):
+            raise HTTPException(
+                401, "a valid API key is required", headers={"WWW-Authenticate": "Bearer"}
+            )
+
     app = FastAPI(title="stepdistill", lifespan=lifespan)
+    guarded = [Depends(authorized)]
 
     async def predict_rows(rows: list, rationale: bool = False, score_labels: bool = False) -> list:
-        if len(rows) > max_inputs:
-            raise HTTPException(422, f"at most {max_inputs} inputs per request, got {len(rows)}")
-        for row in rows:
-            if isinstance(row, str) and not row.strip():
-                raise HTTPException(422, "inputs must not contain empty strings")
-            if isinstance(row, str) and len(row) > MAX_INPUT_CHARS:
-                raise HTTPException(422, f"an input is longer than {MAX_INPUT_CHARS} characters")
-            if isinstance(row, dict):
-                try:
-                    predictor.format_input(row)
-                except StepdistillError as error:
-                    raise HTTPException(422, str(error)) from None
+        if len(rows) > limits.max_inputs:
+            raise HTTPException(
+                422, f"at most {limits.max_inputs} inputs per request, got {len(rows)}"
+            )
+        try:
+            for number, row in enumerate(rows, start=1):
+                check_input(row, number, predictor, limits)
+        except InputError as error:
+            raise HTTPException(422, str(error)) from None
         try:
             return await batcher.submit(rows, (rationale, score_labels))
+        except QueueFull as error:
+            raise HTTPException(
+                503, f"the server is busy: {error}", headers={"Retry-After": "1"}
+            ) from None
         except StepdistillError as error:
             raise HTTPException(400, str(error)) from None
+
+    def check_model(name: str | None) -> None:
+        if name is not None and name != predictor.name:
+            raise HTTPException(
+                404, f"unknown model {name!r}; this server serves {predictor.name!r}"
+            )
 
     @app.get("/health")
     async def health() -> dict:
         return {"status": "ok", "model": predictor.name, "task": predictor.task.name}
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", dependencies=guarded)
     async def models() -> dict:
         return {
             "object": "list",
             "data": [{"id": predictor.name, "object": "model", "owned_by": "stepdistill"}],
         }
 
-    @app.post("/v1/predict")
+    @app.post("/v1/predict", dependencies=guarded)
     async def predict(request: PredictRequest) -> dict:
         results = await predict_rows(request.inputs, request.rationale, request.score_labels)
         return {
@@ -112,8 +270,9 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
             "predictions": [p.to_dict(rationale=request.rationale) for p in results],
         }
 
-    @app.post("/v1/completions")
+    @app.post("/v1/completions", dependencies=guarded)
     async def completions(request: CompletionRequest) -> dict:
+        check_model(request.model)
         prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
         if not prompts:
             raise HTTPException(422, "prompt must hold at least one text")
@@ -124,8 +283,9 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
         ]
         return openai_response("cmpl", "text_completion", predictor.name, choices)
 
-    @app.post("/v1/chat/completions")
+    @app.post("/v1/chat/completions", dependencies=guarded)
     async def chat(request: ChatRequest) -> dict:
+        check_model(request.model)
         users = [m.content for m in request.messages if m.role == "user"]
         if not users:
             raise HTTPException(422, "messages hold no user message")
@@ -134,8 +294,18 @@ def create_app(predictor: Predictor, *, max_batch: int = 32, max_inputs: int = M
         choices = [{"index": 0, "message": message, "finish_reason": "stop"}]
         return openai_response("chatcmpl", "chat.completion", predictor.name, choices)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Any, error: RequestValidationError) -> JSONResponse:
+        # the errors without the input they quote: it may be huge, or not encodable text
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in error.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": details})
+
     @app.exception_handler(StepdistillError)
     async def library_error(_: Any, error: StepdistillError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(error)})
 
+    app.add_middleware(LimitsMiddleware, limits=limits)
     return app

@@ -116,7 +116,12 @@ class Task:
         except (KeyError, IndexError) as error:
             raise DataError(
                 f"task {self.name!r}: row is missing {error} needed by input template "
-                f"{self.input_template!r}; fields present: {', '.join(sorted(row))}"
+                f"{self.input_template!r}; fields present: {', '.join(sorted(map(str, row)))}"
+            ) from None
+        except (TypeError, ValueError, AttributeError) as error:  # e.g. "choices": 5
+            raise DataError(
+                f"task {self.name!r}: a field of the row has the wrong type for input template "
+                f"{self.input_template!r} ({error})"
             ) from None
 
     def gold_label(self, row: Mapping[str, Any]) -> str:

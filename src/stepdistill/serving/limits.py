@@ -1,0 +1,36 @@
+"""The limits of ``stepdistill serve`` (its options): sizes and times one request may take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from stepdistill.settings import setting
+
+MAX_INPUTS = 64
+MAX_INPUT_CHARS = 8000
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one request may hold and how long it may take (``serve``'s options)."""
+
+    max_inputs: int = setting(MAX_INPUTS, "inputs one request may hold")
+    max_input_chars: int = setting(
+        MAX_INPUT_CHARS,
+        "characters of one input: its text, or all the text of a row of raw fields together",
+    )
+    max_body_bytes: int = setting(
+        1_048_576, "bytes of a request body; a larger one gets 413 before it is read"
+    )
+    max_queued_inputs: int = setting(
+        1024, "inputs waiting or running at once; beyond, 503 with Retry-After"
+    )
+    request_timeout: float = setting(
+        60.0, "seconds a request may take, its body's arrival included; then 503"
+    )
+    max_batch: int = setting(32, "inputs run through the model together", alias="--max-batch-size")
+
+    def __post_init__(self) -> None:
+        for config_field in fields(self):
+            if getattr(self, config_field.name) <= 0:
+                raise ValueError(f"{config_field.name} must be above 0")

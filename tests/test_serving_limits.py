@@ -1,0 +1,199 @@
+"""A server that one bad request cannot hurt: inputs checked one by one, every limit on every
+input shape, API keys, body, queue and time limits, validated OpenAI parameters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from stepdistill.errors import DataError
+from stepdistill.models.batcher import MicroBatcher, QueueFull
+from stepdistill.serving.app import create_app
+from stepdistill.serving.limits import ServeLimits
+from stepdistill.serving.predictor import Prediction
+from stepdistill.tasks import get_task
+
+
+class FakePredictor:
+    """Answers the length of each input; slow or failing on request."""
+
+    def __init__(self, task: str = "svamp", delay: float = 0.0) -> None:
+        self.task = get_task(task)
+        self.name = "fake"
+        self.delay = delay
+
+    def format_input(self, row):
+        if isinstance(row, str):
+            return row
+        if "input" in row and isinstance(row["input"], str):
+            return row["input"]
+        return self.task.format_input(row, sep="\n")
+
+    def predict(self, inputs, *, rationale=False, score_labels=False):
+        time.sleep(self.delay)
+        texts = [self.format_input(row) for row in inputs]
+        for text in texts:
+            text.encode("utf-8")  # a lone surrogate would fail here, as in a tokenizer
+        return [Prediction(str(len(text))) for text in texts]
+
+
+def client(**options) -> TestClient:
+    predictor = options.pop("predictor", None) or FakePredictor()
+    return TestClient(create_app(predictor, **options))
+
+
+# 1: one bad input fails only itself -----------------------------------------------------------
+
+
+def test_a_lone_surrogate_is_refused_alone():
+    with client() as http:
+        json_body = {"Content-Type": "application/json"}  # a lone surrogate, as JSON escapes it
+        response = http.post(
+            "/v1/predict", content=b'{"inputs": ["fine", "bad \\ud800"]}', headers=json_body
+        )
+        assert response.status_code == 422 and "input 2 is not valid Unicode" in response.text
+        response = http.post(
+            "/v1/chat/completions",
+            content=b'{"messages": [{"role": "user", "content": "x\\ud800"}]}',
+            headers=json_body,
+        )
+        assert response.status_code == 422  # the validation error does not echo it: no 500
+        assert http.post("/v1/predict", json={"inputs": ["fine"]}).json()["predictions"] == [
+            {"label": "4"}
+        ]
+
+
+def test_a_failing_batch_is_run_again_request_by_request():
+    def run(inputs, options):
+        if any("bad" in text for text in inputs):
+            raise ValueError("tokenizer error")
+        return [text.upper() for text in inputs]
+
+    async def main():
+        batcher = MicroBatcher(run, max_batch=16, max_wait=0.05)
+        batcher.start()
+        jobs = [batcher.submit([f"good {i}"], ()) for i in range(6)] + [batcher.submit(["bad"], ())]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        await batcher.stop()
+        return results
+
+    results = asyncio.run(main())
+    assert results[:6] == [[f"GOOD {i}"] for i in range(6)]
+    assert isinstance(results[6], ValueError)
+
+
+# 2, 3: limits on every input shape, wrong types ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "fragment"),
+    [
+        ([{"input": "x" * 9000}], "input 1 is longer than 8000 characters"),
+        ([{"question": "q", "choices": ["c" * 2000] * 5}], "longer than 8000"),
+        ([{"question": "q", "choices": 5}], "wrong type"),
+        ([{"question": "q", "choices": None}], "wrong type"),
+        ([{"question": "q", "choices": [{"a": 1}]}], "field 'choices' is a dict"),
+        (["ok", {"question": "q"}], "input 2"),
+    ],
+)
+def test_every_limit_applies_to_rows_of_raw_fields(rows, fragment):
+    with client(predictor=FakePredictor("cqa")) as http:
+        response = http.post("/v1/predict", json={"inputs": rows})
+        assert response.status_code == 422, response.text
+        assert fragment in response.text
+
+
+def test_wrong_types_in_a_row_are_data_errors():
+    with pytest.raises(DataError, match="wrong type"):
+        get_task("cqa").format_input({"question": "q", "choices": 5})
+
+
+# 4: keys, body size, queue, time ------------------------------------------------------------
+
+
+def test_api_key_on_every_endpoint_but_health():
+    with client(api_key="s3cret") as http:
+        assert http.get("/health").status_code == 200
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+            response = http.post("/v1/predict", json={"inputs": ["q"]}, headers=headers)
+            assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+        assert http.get("/v1/models").status_code == 401
+        good = {"Authorization": "Bearer s3cret"}
+        assert http.post("/v1/predict", json={"inputs": ["q"]}, headers=good).status_code == 200
+        assert http.get("/v1/models", headers=good).status_code == 200
+
+
+def test_a_big_body_is_refused_before_it_is_read():
+    with client() as http:
+        response = http.post("/v1/predict", json={"inputs": [{"input": "x" * 2_000_000}]})
+        assert response.status_code == 413 and "1048576 bytes" in response.text
+
+        def chunks():  # no Content-Length: counted as it arrives
+            yield b'{"inputs": ["'
+            for _ in range(40):
+                yield b"x" * 50_000
+            yield b'"]}'
+
+        response = http.post(
+            "/v1/predict", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+
+
+def test_a_full_queue_answers_503_with_retry_after():
+    with client(limits=ServeLimits(max_queued_inputs=2)) as http:
+        response = http.post("/v1/predict", json={"inputs": ["a", "b", "c"]})
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+        assert http.post("/v1/predict", json={"inputs": ["a", "b"]}).status_code == 200
+
+
+def test_a_request_past_its_time_limit_gets_503():
+    slow = FakePredictor(delay=2.0)
+    with client(predictor=slow, limits=ServeLimits(request_timeout=0.3)) as http:
+        started = time.perf_counter()
+        response = http.post("/v1/predict", json={"inputs": ["q"]})
+        assert response.status_code == 503 and "took over 0.3 s" in response.text
+        assert time.perf_counter() - started < 1.9
+
+
+def test_limits_are_checked():
+    with pytest.raises(ValueError, match="max_queued_inputs must be above 0"):
+        ServeLimits(max_queued_inputs=0)
+    with pytest.raises(QueueFull):
+
+        async def overfull():
+            batcher = MicroBatcher(lambda inputs, options: inputs, max_queued=1)
+            await batcher.submit(["a", "b"], ())
+
+        asyncio.run(overfull())
+
+
+# 5: OpenAI parameters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/v1/completions", {"prompt": "q", "max_tokens": -5}, 422),
+        ("/v1/completions", {"prompt": "q", "max_tokens": 10**12}, 422),
+        ("/v1/completions", {"prompt": "q", "temperature": -1}, 422),
+        ("/v1/completions", {"prompt": "q", "n": 1000}, 422),
+        ("/v1/completions", {"prompt": "q", "stream": True}, 422),
+        ("/v1/completions", {"prompt": "q", "model": "gpt-4"}, 404),
+        ("/v1/chat/completions", {"messages": [{"role": "wizard", "content": "q"}]}, 422),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "q"}], "n": 3}, 422),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "q"}], "stream": True},
+            422,
+        ),
+    ],
+)
+def test_openai_parameters_are_validated(path, body, status):
+    with client() as http:
+        assert http.post(path, json=body).status_code == status
+        good = {"prompt": "q", "max_tokens": 16, "temperature": 0, "model": "fake"}
+        assert http.post("/v1/completions", json=good).status_code == 200
