@@ -58,12 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("stepdistill").setLevel(logging.INFO)
     try:
         return int(args.handler(args) or 0)
-    except (StepdistillError, FileNotFoundError) as error:
-        print(f"stepdistill: error: {error}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except (StepdistillError, OSError) as error:  # expected failures: one line, no traceback
+        print(f"stepdistill: error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("stepdistill: interrupted", file=sys.stderr)
         return 130

@@ -46,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs = train.add_mutually_exclusive_group()
     runs.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     runs.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="with --overwrite: replace a folder even if it is not a stepdistill output",
+    )
     train.set_defaults(handler=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="accuracy of a trained student on a split")
@@ -88,6 +93,7 @@ def run_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
         max_valid_examples=args.max_valid_examples,
+        force=args.force,
     )
     summary = {k: result.metrics.get(k) for k in _SUMMARY_KEYS}
     print(json.dumps({"output": str(result.output_dir), **summary}, indent=2))

@@ -18,20 +18,25 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     Raises:
         DataError: a line is not a JSON object; the message gives file and line number.
     """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a JSON-lines file")
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(
-                    f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
-                )
-            rows.append(row)
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            lines = list(handle)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        rows.append(row)
     return rows
 
 
@@ -40,6 +45,8 @@ def read_json_list(path: Path) -> list[Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             value = json.load(handle)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
     if not isinstance(value, list):

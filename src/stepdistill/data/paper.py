@@ -102,6 +102,8 @@ def load_split(data_dir: Path, task: Task, split: str, *, sep: str, teacher: boo
     if not path.exists():
         raise MissingSplitError(f"split {split!r} of task {task.name!r}: expected {path}")
     rows = read_jsonl(path)
+    if not rows:
+        raise DataError(f"{path}: no rows (the {split} split of task {task.name!r})")
     examples = [_example(task, split, i, row, sep) for i, row in enumerate(rows)]
     completions = read_teacher_completions(data_dir, task, split, len(rows)) if teacher else None
     if completions is None:

@@ -66,6 +66,14 @@ class TaskSource:
             teacher=teacher,
         )
 
+    def input_paths(self) -> list[Path]:
+        """The files and folders the task reads (never to be deleted by an output)."""
+        if self.task_file is not None:
+            data = [s.path for s in self.task_file.sources.values() if s.path is not None]
+            exemplars = [self.task_file.exemplars] if self.task_file.exemplars else []
+            return [self.task_file.path, *data, *exemplars]
+        return [self.data_dir] if self.data_dir else []
+
     def to_info(self) -> dict[str, Any]:
         """Where the data is, for a trained folder's ``stepdistill.json``: the task file's
         path and contents, or the data folder."""

@@ -142,8 +142,11 @@ def load_user_examples(
 ) -> list[Example]:
     """Examples from a user's JSONL or CSV file (see ``ColumnMap`` and ``rows_to_examples``)."""
     path = Path(path)
+    rows = read_rows(path)
+    if not rows:
+        raise DataError(f"{path}: no rows")
     return rows_to_examples(
-        read_rows(path),
+        rows,
         columns=columns,
         label_kind=label_kind,
         source=str(path),

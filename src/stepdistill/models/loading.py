@@ -156,7 +156,14 @@ def load_student(name_or_path: str, *, merge_adapter: bool = False, **model_kwar
     )
 
     path = resolve_student(name_or_path)
-    config = AutoConfig.from_pretrained(path)
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as error:
+        where = "folder" if Path(path).exists() else "preset, folder or model name"
+        raise StepdistillError(
+            f"cannot load {name_or_path!r} as a model: not a {where} transformers can read "
+            f"({str(error).splitlines()[0][:200]}); presets: {', '.join(STUDENT_PRESETS.names())}"
+        ) from None
     kind = model_kind(config)
     if config.model_type == "encoder-decoder":
         model = EncoderDecoderModel.from_pretrained(path, **model_kwargs)

@@ -7,7 +7,9 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+from stepdistill.errors import StepdistillError
 from stepdistill.teacher.base import Completion, Usage
 
 _SCHEMA = """
@@ -22,21 +24,52 @@ CREATE TABLE IF NOT EXISTS completions (
 """
 
 
+# Another process holding the write lock is waited for (SQLite's own busy wait), then retried
+# with backoff: a completion that was paid for is never dropped because the file was busy.
+BUSY_TIMEOUT = 30.0
+BUSY_RETRIES = 8
+
+
 class CompletionCache:
-    """Completed requests by key. Failed requests are not stored: a rerun asks them again."""
+    """Completed requests by key. Failed requests are not stored: a rerun asks them again.
+
+    Raises:
+        StepdistillError: the cache file cannot be created or opened (its folder is not
+            writable, or it is not an SQLite file), or stays locked by another process.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+            )
+            self._retrying(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._retrying(lambda: self._db.execute(_SCHEMA))
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise StepdistillError(f"cache {self.path}: {error}") from None
+
+    def _retrying(self, operation: Any) -> Any:
+        """Run ``operation``; while the database is locked, wait (doubling) and try again."""
+        delay = 0.5
+        for attempt in range(BUSY_RETRIES):
+            try:
+                return operation()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if attempt == BUSY_RETRIES - 1:
+                    raise StepdistillError(
+                        f"cache {self.path} stayed locked by another process: {error}"
+                    ) from None
+                time.sleep(delay)
+                delay *= 2
 
     def get(self, key: str) -> Completion | None:
-        row = self._db.execute(
-            "SELECT text, prompt_tokens, completion_tokens FROM completions WHERE key = ?", (key,)
-        ).fetchone()
+        query = "SELECT text, prompt_tokens, completion_tokens FROM completions WHERE key = ?"
+        row = self._retrying(lambda: self._db.execute(query, (key,)).fetchone())
         if row is None:
             return None
         return Completion(text=row[0], usage=Usage(row[1], row[2]), attempts=0, cached=True)
@@ -45,16 +78,18 @@ class CompletionCache:
         """Store a successful completion and commit it at once."""
         if not completion.ok:
             return
-        self._db.execute(
-            "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                completion.text,
-                completion.usage.prompt_tokens,
-                completion.usage.completion_tokens,
-                json.dumps(request_summary, ensure_ascii=False),
-                time.time(),
-            ),
+        row = (
+            key,
+            completion.text,
+            completion.usage.prompt_tokens,
+            completion.usage.completion_tokens,
+            json.dumps(request_summary, ensure_ascii=False),
+            time.time(),
+        )
+        self._retrying(
+            lambda: self._db.execute(
+                "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?)", row
+            )
         )
 
     def __len__(self) -> int:

@@ -7,6 +7,7 @@ import logging
 import os
 import random
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from stepdistill.errors import StepdistillError
 from stepdistill.teacher.base import Completion, TeacherRequest, Usage
@@ -17,6 +18,18 @@ logger = logging.getLogger(__name__)
 ENDPOINTS = ("chat", "completions")
 PATHS = {"chat": "chat/completions", "completions": "completions"}
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+def without_credentials(url: str | None) -> str | None:
+    """``url`` with any ``user:password@`` taken out (so that it can be stored and logged)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class OpenAITeacher:
@@ -60,6 +73,8 @@ class OpenAITeacher:
         self._openai = openai
         # Local servers ignore the key, but the client insists on one.
         api_key = os.environ.get(api_key_env) or "no-key"
+        password = urlsplit(base_url).password if base_url else None
+        self._secrets = [secret for secret in (os.environ.get(api_key_env), password) if secret]
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, max_retries=0, timeout=self.retry.timeout
         )
@@ -69,8 +84,14 @@ class OpenAITeacher:
             "backend": "openai",
             "model": self.model,
             "endpoint": self.endpoint,
-            "base_url": self.base_url,
+            "base_url": without_credentials(self.base_url),
         }
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the key or the URL's password (a server may echo either back)."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
         settings = request.settings
@@ -112,20 +133,23 @@ class OpenAITeacher:
         for attempt in range(1, self.retry.max_attempts + 1):
             retry_after = None
             try:
-                text, usage = await self._call(request)
+                # the deadline bounds the whole attempt, not only the gap between reads: a
+                # server trickling a byte at a time cannot hold a request open
+                text, usage = await asyncio.wait_for(self._call(request), self.retry.timeout)
                 return Completion(text=text, usage=usage, attempts=attempt)
+            except (openai.APITimeoutError, asyncio.TimeoutError):
+                error = f"timed out after {self.retry.timeout:g} s"
             except openai.APIStatusError as status_error:
                 error = f"HTTP {status_error.status_code}: {str(status_error.message)[:200]}"
                 if status_error.status_code not in RETRY_STATUSES:
-                    return Completion(text=None, error=error, attempts=attempt)
+                    return Completion(text=None, error=self._scrub(error), attempts=attempt)
                 headers = getattr(status_error.response, "headers", None) or {}
                 retry_after = parse_retry_after(headers.get("retry-after"))
-            except openai.APITimeoutError:
-                error = f"timed out after {self.retry.timeout:g} s"
             except openai.APIConnectionError as connection_error:
                 error = f"connection error: {connection_error}"
             except Exception as bad_body:  # a 200 with a body that is not a completion
                 error = f"unreadable response: {type(bad_body).__name__}: {str(bad_body)[:200]}"
+            error = self._scrub(error)
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay(attempt, retry_after, random)
                 logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)

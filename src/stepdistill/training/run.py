@@ -96,6 +96,8 @@ def train_student(
     resume: bool = False,
     max_valid_examples: int | None = None,
     data_info: dict[str, Any] | None = None,
+    inputs: Sequence[str | Path] = (),
+    force: bool = False,
 ) -> TrainResult:
     """Train a student with ``method`` on ``data`` and save it, evaluated, to ``output_dir``.
 
@@ -106,12 +108,23 @@ def train_student(
     in Hugging Face format, ``stepdistill.json``, ``metrics.json``, the model card and
     ``predictions_test.jsonl``; checkpoints go to ``checkpoints/``.
 
+    ``inputs``: the run's input files and folders, which ``overwrite`` never deletes (a local
+    student folder is one anyway); ``force``: ``overwrite`` a folder that is not a stepdistill
+    output.
+
     Raises:
-        StepdistillError: the output folder exists (without ``overwrite``/``resume``) or no
-            training example is usable by this method.
+        StepdistillError: the output folder exists (without ``overwrite``/``resume``), may not
+            be replaced, or no training example is usable by this method.
     """
     training_method = checked_method(method, config)
-    output = prepare_output_dir(output_dir, overwrite=overwrite, resume=resume)
+    student_path = student if isinstance(student, str) else student.name
+    output = prepare_output_dir(
+        output_dir,
+        overwrite=overwrite,
+        resume=resume,
+        inputs=[*inputs, student_path] if Path(student_path).exists() else list(inputs),
+        force=force,
+    )
     pairs, counts = training_pairs(training_method, data["train"], config)
     valid = validation_examples(data, max_valid_examples)
     if isinstance(student, str):
@@ -423,6 +436,7 @@ def train_on_task(
     overwrite: bool = False,
     resume: bool = False,
     max_valid_examples: int | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """``train_student`` on a task's own data (a task file, or a paper task's folder), with the
     teacher records of ``teacher_file`` in place of any shipped ones; the trained folder records
@@ -453,4 +467,6 @@ def train_on_task(
             "notes": data.notes,
             "teacher_file": str(teacher_file) if teacher_file else None,
         },
+        inputs=[*source.input_paths(), *([teacher_file] if teacher_file else [])],
+        force=force,
     )
