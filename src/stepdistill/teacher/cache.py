@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS completions (
 # Another process holding the write lock is waited for (SQLite's own busy wait), then retried
 # with backoff: a completion that was paid for is never dropped because the file was busy.
 BUSY_TIMEOUT = 30.0
-BUSY_RETRIES = 8
+BUSY_RETRIES = 4
 
 
 class CompletionCache:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import random
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from stepdistill.errors import StepdistillError
 from stepdistill.teacher.base import Completion, TeacherRequest, Usage
@@ -18,6 +19,17 @@ logger = logging.getLogger(__name__)
 ENDPOINTS = ("chat", "completions")
 PATHS = {"chat": "chat/completions", "completions": "completions"}
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+def _secrets(api_key: str | None, base_url: str | None) -> list[str]:
+    """What must never be written: the key, the URL's password, and the Basic credentials
+    that the password travels as."""
+    secrets = [api_key] if api_key else []
+    parts = urlsplit(base_url) if base_url else None
+    if parts is not None and parts.password:
+        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
+        secrets += [parts.password, base64.b64encode(credentials.encode()).decode()]
+    return sorted(secrets, key=len, reverse=True)  # longest first: no half-replaced secret
 
 
 def without_credentials(url: str | None) -> str | None:
@@ -73,8 +85,7 @@ class OpenAITeacher:
         self._openai = openai
         # Local servers ignore the key, but the client insists on one.
         api_key = os.environ.get(api_key_env) or "no-key"
-        password = urlsplit(base_url).password if base_url else None
-        self._secrets = [secret for secret in (os.environ.get(api_key_env), password) if secret]
+        self._secrets = _secrets(os.environ.get(api_key_env), base_url)
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key, max_retries=0, timeout=self.retry.timeout
         )
