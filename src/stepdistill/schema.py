@@ -36,6 +36,8 @@ class TeacherRecord:
         teacher: Which model produced it (for example ``palm-540b``).
         meta: Provenance: prompt id, generation settings, samples, token usage.
         filtered: Why a filter (label agreement, ...) set this record aside, if one did.
+        judge_score: A judge model's rating of the rationale, if it was judged and its answer
+            could be read (provenance and unreadable answers are in ``meta["judge"]``).
     """
 
     example_id: str
@@ -47,6 +49,7 @@ class TeacherRecord:
     teacher: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     filtered: str | None = None
+    judge_score: float | None = None
 
     @property
     def usable(self) -> bool:

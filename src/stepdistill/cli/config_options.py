@@ -35,13 +35,18 @@ def option_strings(config_field: Field) -> list[str]:
 
 
 def add_config_options(
-    parser: argparse.ArgumentParser, groups: Sequence[tuple[str, type]]
+    parser: argparse.ArgumentParser,
+    groups: Sequence[tuple[str, type]],
+    *,
+    only: Sequence[str] | None = None,
 ) -> list[str]:
     """Add one option per field of each ``(title, config class)``, in an argument group of
     that title; a field already added by an earlier class is not repeated.
 
     Every option defaults to None, so that only the options given reach the config (a method
     that has no such setting then says so instead of silently ignoring it).
+
+    ``only``: add just these fields.
 
     Returns:
         The field names added.
@@ -51,7 +56,7 @@ def add_config_options(
         hints = typing.get_type_hints(config_class)
         group = parser.add_argument_group(title)
         for config_field in fields(config_class):
-            if config_field.name in added:
+            if config_field.name in added or (only is not None and config_field.name not in only):
                 continue
             added.append(config_field.name)
             kind = _scalar_type(hints[config_field.name])

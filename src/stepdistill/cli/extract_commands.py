@@ -34,6 +34,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fields = add_config_options(extract, [("teacher settings", TeacherSettings)])
     extract.set_defaults(handler=run_extract, teacher_fields=fields)
 
+    judge = subparsers.add_parser(
+        "judge",
+        help="rate rationales with a judge model (an existing teacher file, or the paper's)",
+        description="Score each rationale of a split (from --teacher-file, or the teacher "
+        "outputs that ship with a paper task) with a judge model and a rubric; write them, with "
+        "their scores, as a teacher file. Resumable through the SQLite cache.",
+    )
+    add_task_options(judge)
+    judge.add_argument("--teacher-file", type=Path, help="records to judge (default: the data's)")
+    judge.add_argument("--output", required=True, type=Path, help="teacher JSONL file to write")
+    judge.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    judge.add_argument(
+        "--select",
+        action="store_true",
+        help="judge every agreeing rationale of a self-consistency record and keep the best",
+    )
+    judge.add_argument("--json", action="store_true", help="print the report as JSON")
+    judge_fields = add_config_options(
+        judge,
+        [("judge settings", TeacherSettings)],
+        only=[
+            "judge",
+            "judge_base_url",
+            "judge_prompt",
+            "api_key_env",
+            "split",
+            "limit",
+            "concurrency",
+            "batch_size",
+            "timeout",
+            "max_attempts",
+            "cache",
+        ],
+    )
+    judge.set_defaults(handler=run_judge, judge_fields=judge_fields)
+
     prompts = subparsers.add_parser("prompts", help="look at teacher prompts")
     commands = prompts.add_subparsers(dest="prompts_command", metavar="SUBCOMMAND", required=True)
     show = commands.add_parser("show", help="print the rendered teacher prompt of a task")
@@ -41,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--zero-shot", action="store_true")
     show.add_argument("--exemplars", type=Path, help="exemplar file instead of the task's own")
     show.add_argument("--chat", action="store_true", help="print chat messages (JSON)")
+    show.add_argument("--judge", action="store_true", help="the judge's prompt instead")
+    show.add_argument("--judge-prompt", type=Path, help="judge prompt file (default: built-in)")
     show.add_argument(
         "--example", action="store_true", help="a real example of the data, not a placeholder"
     )
@@ -66,9 +104,18 @@ def run_show(args: argparse.Namespace) -> int:
     style, exemplars, zero_shot = prompting(source, settings)
     # a paper task's --data-dir, or a task file, shows a real example (--example)
     if args.example or (source.task_file is None and args.data_dir):
-        example = source.load(sep="\n", teacher=False)[args.split][args.index]
+        example = source.load(sep="\n", teacher=args.judge)[args.split][args.index]
     else:
         example = Example("placeholder", "<input>", None, _Placeholders())
+    if args.judge:
+        from stepdistill.prompts import load_judge
+
+        record = example.teacher
+        rationale = record.rationale if record and record.rationale else "<rationale>"
+        label = (record.teacher_label if record else None) or example.label or "<label>"
+        messages = load_judge(args.judge_prompt).messages(example.input, rationale, label)
+        print(json.dumps(messages, indent=2, ensure_ascii=False))
+        return 0
     if args.chat:
         messages = (
             zero_shot_messages(style, example)
@@ -107,16 +154,18 @@ def run_extract(args: argparse.Namespace) -> int:
         )
         return 0
     cache = settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
+    teacher = settings.make_teacher()
     _records, report = extract(
         source.task,
         examples,
-        settings.make_teacher(),
+        teacher,
         style=style,
         exemplars=exemplars,
         config=config,
         cache_path=cache,
         output=args.output,
         budget=settings.budget(),
+        judge=settings.make_judge(teacher) if config.needs_judge else None,
     )
     report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
     summary = {"output": str(args.output), "cache": str(cache), **report.to_dict()}
@@ -137,3 +186,66 @@ def format_extraction(report: Any) -> str:
         f"{report.usage.completion_tokens} completion"
         + (f"; cost {report.cost:.4f}" if report.cost is not None else "")
     )
+
+
+def run_judge(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stepdistill.data.io import write_jsonl
+    from stepdistill.extraction import judge_records, score_agreement
+    from stepdistill.teacher.cache import CompletionCache
+
+    settings = TeacherSettings.from_options(config_overrides(args, args.judge_fields), "judge")
+    if args.output.exists() and not args.overwrite:
+        raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
+    source = task_source_of(args)
+    data = source.load(sep="\n")
+    if args.teacher_file:
+        from stepdistill.extraction import attach_teacher_records, read_teacher_file
+
+        data = attach_teacher_records(data, read_teacher_file(args.teacher_file))
+    examples = [e for e in data[settings.split][: settings.limit] if e.teacher is not None]
+    if not examples:
+        raise StepdistillError(f"no teacher record to judge in the {settings.split} split")
+    judge, prompt = settings.make_judge(None)
+    if judge is None:  # no --judge: the default teacher model judges
+        judge = settings.make_teacher()
+    cache = CompletionCache(
+        settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
+    )
+
+    async def main() -> tuple[list, object]:
+        try:
+            return await judge_records(
+                examples,
+                [e.teacher for e in examples],
+                judge,
+                prompt,
+                cache=cache,
+                concurrency=settings.concurrency,
+                select=args.select,
+            )
+        finally:
+            await judge.aclose()
+
+    try:
+        records, report = asyncio.run(main())
+    finally:
+        cache.close()
+    write_jsonl(args.output, (record.to_dict() for record in records))
+    summary = {
+        "output": str(args.output),
+        "judge": judge.name,
+        "prompt": prompt.to_dict(),
+        **report.to_dict(),
+        "scores_and_label_correctness": score_agreement(examples, records, source.task),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"{report.records} records: {report.judged} judged, {report.unreadable} unreadable "
+            f"answers {report.unreadable_reasons or ''}; scores {report.scores}\n"
+            f"{summary['scores_and_label_correctness']}\nwrote {args.output}"
+        )
+    return 0

@@ -6,7 +6,8 @@ from stepdistill.extraction.extract import (
     extract,
     extract_async,
 )
-from stepdistill.extraction.filters import FILTERS
+from stepdistill.extraction.filters import FILTERS, parse_filter
+from stepdistill.extraction.judge import judge_records, score_agreement
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.extraction.vote import majority_vote
 
@@ -17,6 +18,9 @@ __all__ = [
     "attach_teacher_records",
     "extract",
     "extract_async",
+    "judge_records",
     "majority_vote",
+    "parse_filter",
     "read_teacher_file",
+    "score_agreement",
 ]

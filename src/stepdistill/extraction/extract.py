@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import write_jsonl
-from stepdistill.errors import BudgetReached
-from stepdistill.extraction.filters import FILTERS
+from stepdistill.errors import BudgetReached, StepdistillError
+from stepdistill.extraction.filters import needs_judge, parse_filter
+from stepdistill.extraction.judge import judge_records
 from stepdistill.extraction.vote import majority_vote
 from stepdistill.prompts import (
     Exemplar,
@@ -23,6 +24,7 @@ from stepdistill.prompts import (
     zero_shot_messages,
     zero_shot_text,
 )
+from stepdistill.prompts.judge import JudgePrompt
 from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.tasks.base import Task
 from stepdistill.tasks.parsing import parse_completion
@@ -33,6 +35,7 @@ from stepdistill.teacher.runner import Budget, RunStats, run_requests
 logger = logging.getLogger(__name__)
 
 PROMPT_VERSION = 1
+SELECTIONS = ("first", "judge")
 ANSWER_STAGE_MAX_TOKENS = 32
 
 
@@ -46,8 +49,10 @@ class ExtractionConfig:
         zero_shot: Zero-shot chain of thought ("Let's think step by step.", then a second
             request for the answer) instead of few-shot exemplars.
         chat: Send chat messages (chat endpoints) rather than one text prompt.
-        filters: Names in ``FILTERS`` applied to every record (``agree-with-gold``).
+        filters: Filter specs applied to every record (``agree-with-gold``, ``judge-min=4``).
         concurrency: Requests in flight at once.
+        select: Which agreeing rationale a record keeps: ``first``, or ``judge`` (the one the
+            judge scores best; needs a judge).
     """
 
     n: int = 1
@@ -56,14 +61,21 @@ class ExtractionConfig:
     chat: bool = True
     filters: tuple[str, ...] = ()
     concurrency: int = 16
+    select: str = "first"
 
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ValueError(f"n must be at least 1, got {self.n}")
         if self.n > 1 and self.settings.temperature == 0:
             raise ValueError("n > 1 samples need a temperature above 0, or they are all the same")
-        for name in self.filters:
-            FILTERS.get(name)
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {SELECTIONS}, got {self.select!r}")
+        for spec in self.filters:
+            parse_filter(spec)
+
+    @property
+    def needs_judge(self) -> bool:
+        return self.select == "judge" or needs_judge(self.filters)
 
 
 @dataclass
@@ -77,6 +89,7 @@ class ExtractionReport(RunStats):
     failed: int = 0
     filtered: int = 0
     cost: float | None = None
+    judge: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -183,8 +196,10 @@ async def extract_async(
     cache: CompletionCache | None = None,
     progress: bool = True,
     budget: Budget | None = None,
+    judge: tuple[Teacher, JudgePrompt] | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
-    """Ask the teacher about every example and turn its answers into records.
+    """Ask the teacher about every example and turn its answers into records (rated by
+    ``judge``, a teacher and a rubric, when the config selects or filters by one).
 
     Raises:
         BudgetReached: ``budget`` ran out before every request was sent; what completed is in
@@ -240,23 +255,42 @@ async def extract_async(
         },
         "generation": {**asdict(config.settings), "n": config.n},
     }
-    records = []
-    for position, example in enumerate(examples):
-        span = slice(position * config.n, (position + 1) * config.n)
-        record = build_record(
+    records = [
+        build_record(
             example,
             task,
-            texts[span],
-            errors[span],
+            texts[position * config.n : (position + 1) * config.n],
+            errors[position * config.n : (position + 1) * config.n],
             teacher_name=teacher.name,
             provenance=provenance,
         )
-        for name in config.filters:
-            reason = FILTERS.get(name)(example, record, task)
+        for position, example in enumerate(examples)
+    ]
+    if config.needs_judge:
+        if judge is None:
+            raise StepdistillError("this extraction selects or filters by a judge: give one")
+        judge_teacher, judge_prompt = judge
+        records, judged = await judge_records(
+            examples,
+            records,
+            judge_teacher,
+            judge_prompt,
+            cache=cache,
+            concurrency=config.concurrency,
+            progress=progress,
+            select=config.select == "judge",
+        )
+        report.judge = judged.to_dict()
+        report.add(judged)
+    filters = [(spec, parse_filter(spec)) for spec in config.filters]
+    for position, example in enumerate(examples):
+        record = records[position]
+        for spec, check in filters:
+            reason = check(example, record, task)
             if reason is not None:
-                record = TeacherRecord(**{**asdict(record), "filtered": f"{name}: {reason}"})
+                record = replace(record, filtered=f"{spec}: {reason}")
                 break
-        records.append(record)
+        records[position] = record
         if record.filtered:
             report.filtered += 1
         elif record.parse_ok:
@@ -280,6 +314,7 @@ def extract(
     output: str | Path | None = None,
     progress: bool = True,
     budget: Budget | None = None,
+    judge: tuple[Teacher, JudgePrompt] | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
     """Synchronous wrapper of ``extract_async``; writes ``output`` (JSONL) atomically at the end.
 
@@ -300,9 +335,12 @@ def extract(
                 cache=cache,
                 progress=progress,
                 budget=budget,
+                judge=judge,
             )
         finally:
             await teacher.aclose()
+            if judge is not None and judge[0] is not teacher:
+                await judge[0].aclose()
 
     try:
         records, report = asyncio.run(main())

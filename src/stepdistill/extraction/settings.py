@@ -9,9 +9,17 @@ from typing import Any
 
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import DataError, StepdistillError
-from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, ExtractionConfig
-from stepdistill.extraction.filters import FILTERS
-from stepdistill.prompts import Exemplar, PromptStyle, builtin_exemplars, load_exemplars, style_for
+from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, SELECTIONS, ExtractionConfig
+from stepdistill.extraction.filters import FILTERS, parse_filter
+from stepdistill.prompts import (
+    Exemplar,
+    JudgePrompt,
+    PromptStyle,
+    builtin_exemplars,
+    load_exemplars,
+    load_judge,
+    style_for,
+)
 from stepdistill.settings import check_choices, setting
 from stepdistill.teacher import DEFAULT_TEACHER, GenerationSettings, RetryPolicy, teacher_backend
 from stepdistill.teacher import make_teacher as build_teacher
@@ -49,10 +57,24 @@ class TeacherSettings:
     )
     filters: list[str] = setting(
         [],
-        "set aside records a filter rejects (repeat for several)",
+        f"set aside records a filter rejects: {', '.join(FILTERS.names())} "
+        "(judge-min=SCORE); repeat for several",
         alias="--filter",
-        choices=tuple(FILTERS.names()),
         repeatable=True,
+    )
+    select: str = setting(
+        "first",
+        "which agreeing rationale a record keeps: the first, or the one the judge scores best",
+        choices=SELECTIONS,
+    )
+    judge: str | None = setting(
+        None, "judge model (backend:model) that rates rationales; None: the teacher itself"
+    )
+    judge_base_url: str | None = setting(None, "the judge's API root, for an openai: judge")
+    judge_prompt: str | None = setting(
+        None,
+        "judge prompt file (JSON: name, version, scale, instruction, template); None: the "
+        "built-in rubric",
     )
     concurrency: int = setting(16, "requests in flight at once")
     batch_size: int = setting(8, "a local teacher's requests generated together")
@@ -74,6 +96,11 @@ class TeacherSettings:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.timeout <= 0:
             raise ValueError(f"timeout must be above 0 seconds, got {self.timeout}")
+        for spec in self.filters:
+            try:
+                parse_filter(spec)
+            except StepdistillError as error:
+                raise ValueError(str(error)) from None
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         if self.max_cost is not None:
@@ -123,23 +150,35 @@ class TeacherSettings:
                 chat=backend.chat_only or self.endpoint == "chat",
                 filters=tuple(self.filters),
                 concurrency=backend.concurrency(self.concurrency),
+                select=self.select,
             )
         except ValueError as error:
             raise StepdistillError(str(error)) from None
 
+    def make_judge(self, teacher: Any) -> tuple[Any, JudgePrompt]:
+        """The judge (a teacher backend; ``teacher`` when none is named, or the same spec)
+        and its rubric."""
+        prompt = load_judge(self.judge_prompt)
+        if teacher is not None and (self.judge is None or self.judge == self.teacher):
+            return teacher, prompt
+        if self.judge is None:
+            return None, prompt
+        return self._build(self.judge, self.judge_base_url), prompt
+
     def make_teacher(self) -> Any:
         """The teacher, given the options its backend takes (the rest are for HTTP teachers)."""
-        backend, _ = teacher_backend(self.teacher)
+        return self._build(self.teacher, self.base_url)
+
+    def _build(self, spec: str, base_url: str | None) -> Any:
+        backend, _ = teacher_backend(spec)
         options = {
-            "base_url": self.base_url,
+            "base_url": base_url,
             "endpoint": self.endpoint,
             "api_key_env": self.api_key_env,
             "retry": RetryPolicy(max_attempts=self.max_attempts, timeout=self.timeout),
             "batch_size": self.batch_size,
         }
-        return build_teacher(
-            self.teacher, **{k: v for k, v in options.items() if k in backend.options}
-        )
+        return build_teacher(spec, **{k: v for k, v in options.items() if k in backend.options})
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         """What that many tokens cost at the given prices (None: no prices given)."""

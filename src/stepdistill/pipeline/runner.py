@@ -86,13 +86,16 @@ class PipelineRun:
         examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
         style, exemplars, zero_shot = prompting(self.source, settings)
         started = time.perf_counter()
+        config = settings.extraction_config(style, zero_shot)
+        teacher = settings.make_teacher()
         _records, report = extract(
             self.source.task,
             examples,
-            settings.make_teacher(),
+            teacher,
             style=style,
             exemplars=exemplars,
-            config=settings.extraction_config(style, zero_shot),
+            config=config,
+            judge=settings.make_judge(teacher) if config.needs_judge else None,
             cache_path=Path(settings.cache) if settings.cache else self.output / CACHE_FILE,
             output=self.output / TEACHER_FILE,
             budget=settings.budget(),
