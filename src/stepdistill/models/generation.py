@@ -21,8 +21,11 @@ def generate_texts(
     batch_size: int = 32,
     progress: bool = False,
     output_prefix: str = "",
+    temperature: float = 0.0,
+    seed: int = 0,
 ) -> list[str]:
-    """Greedy continuations of ``sources``, decoded without special tokens, in input order.
+    """Greedy continuations of ``sources`` (sampled at ``temperature`` above 0, seeded with
+    ``seed`` so that a rerun reproduces them), decoded without special tokens, in input order.
 
     Inputs are sorted by length so that each batch carries little padding; causal prompts
     are padded on the left so that every row's answer starts at the same position.
@@ -52,12 +55,16 @@ def generate_texts(
                 extra["decoder_input_ids"] = torch.tensor(
                     [[start, *prefix_ids]] * len(rows), device=device
                 )
+            if temperature > 0:
+                torch.manual_seed(seed * 1_000_003 + start)
             generated = model.generate(
                 input_ids=input_ids,
                 attention_mask=mask,
                 **extra,
                 max_new_tokens=max_new_tokens,
-                do_sample=False,
+                do_sample=temperature > 0,
+                temperature=temperature if temperature > 0 else None,
+                top_p=None,
                 num_beams=1,
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=tokenizer.eos_token_id,
@@ -144,8 +151,10 @@ class TorchEngine:
         batch_size: int,
         output_prefix: str = "",
         progress: bool = False,
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> list[str]:
-        """Greedy continuations of model inputs (see ``generate_texts``)."""
+        """Continuations of model inputs, greedy or sampled (see ``generate_texts``)."""
         return generate_texts(
             self.model,
             self.encoder,
@@ -154,6 +163,8 @@ class TorchEngine:
             batch_size=batch_size,
             progress=progress,
             output_prefix=output_prefix,
+            temperature=temperature,
+            seed=seed,
         )
 
     def score(

@@ -110,8 +110,12 @@ class CTranslate2Engine:
         batch_size: int,
         output_prefix: str = "",
         progress: bool = False,
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> list[str]:
         """Decoded greedy continuations (special tokens dropped) of model inputs."""
+        if temperature > 0:
+            raise StepdistillError("sampling needs the PyTorch model; this one is exported")
         prefix = self.encoder.marker_ids(output_prefix) if output_prefix else []
         source_ids = [self.encoder.source_ids(source) for source in sources]
         if self.kind == SEQ2SEQ:

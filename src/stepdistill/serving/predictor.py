@@ -81,18 +81,13 @@ class Predictor:
         ]
 
     def _rationales(self, texts: list[str], batch_size: int | None) -> list[str]:
-        method, config = self.labels.method, self.labels.config
-        requests = [method.rationale_request(text, config) for text in texts]
-        if any(request is None for request in requests):
-            raise StepdistillError(
-                f"this model ({method.name}) was not trained to write rationales"
-            )
-        return self.labels.engine.generate(
-            [source for source, _ in requests],
-            max_new_tokens=RATIONALE_MAX_NEW_TOKENS,
-            batch_size=batch_size or config.eval_batch_size,
-            output_prefix=requests[0][1],
+        rationales = self.labels.rationales(
+            texts, max_new_tokens=RATIONALE_MAX_NEW_TOKENS, batch_size=batch_size
         )
+        if rationales is None:
+            method = self.labels.method.name
+            raise StepdistillError(f"this model ({method}) was not trained to write rationales")
+        return rationales
 
     def _scored_labels(self, texts: list[str], batch_size: int | None) -> list[str | None]:
         candidates = self.task.label_space

@@ -29,6 +29,8 @@ class Engine(Protocol):
         batch_size: int,
         output_prefix: str = "",
         progress: bool = False,
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> list[str]: ...
 
     def score(
@@ -56,18 +58,42 @@ class LabelPredictor:
         return getattr(self.engine, "model", None)
 
     def outputs(
-        self, inputs: Sequence[str], *, batch_size: int | None = None, progress: bool = False
+        self,
+        inputs: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: bool = False,
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> list[tuple[str | None, str | None]]:
         """(label, rationale) of each formatted task input, as the label request gives them
-        (a rationale only where the method writes one before its label)."""
+        (a rationale only where the method writes one before its label); sampled at a
+        ``temperature`` above 0."""
         texts = self.engine.generate(
             [self.method.label_source_text(text, self.config) for text in inputs],
             max_new_tokens=self.max_new_tokens,
             batch_size=batch_size or self.config.eval_batch_size,
             output_prefix=self.method.label_output_prefix(self.config),
             progress=progress,
+            temperature=temperature,
+            seed=seed,
         )
         return [self.method.read_output(text, self.task, self.config) for text in texts]
+
+    def rationales(
+        self, inputs: Sequence[str], *, max_new_tokens: int, batch_size: int | None = None
+    ) -> list[str] | None:
+        """A greedy rationale for each input from the method's rationale task, or None when
+        the method has none (its rationale comes with the label, or it never learned one)."""
+        requests = [self.method.rationale_request(text, self.config) for text in inputs]
+        if not requests or any(request is None for request in requests):
+            return None
+        return self.engine.generate(
+            [source for source, _ in requests],
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size or self.config.eval_batch_size,
+            output_prefix=requests[0][1],
+        )
 
     def predict(
         self, inputs: Sequence[str], *, batch_size: int | None = None, progress: bool = False
