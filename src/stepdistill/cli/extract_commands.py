@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "judge",
             "judge_base_url",
             "judge_prompt",
+            "filters",
             "api_key_env",
             "split",
             "limit",
@@ -192,7 +193,7 @@ def run_judge(args: argparse.Namespace) -> int:
     import asyncio
 
     from stepdistill.data.io import write_jsonl
-    from stepdistill.extraction import judge_records, score_agreement
+    from stepdistill.extraction import apply_filters, judge_records, score_agreement
     from stepdistill.teacher.cache import CompletionCache
 
     settings = TeacherSettings.from_options(config_overrides(args, args.judge_fields), "judge")
@@ -232,12 +233,14 @@ def run_judge(args: argparse.Namespace) -> int:
         records, report = asyncio.run(main())
     finally:
         cache.close()
+    records = apply_filters(examples, records, settings.filters, source.task)
     write_jsonl(args.output, (record.to_dict() for record in records))
     summary = {
         "output": str(args.output),
         "judge": judge.name,
         "prompt": prompt.to_dict(),
         **report.to_dict(),
+        "filtered": sum(record.filtered is not None for record in records),
         "scores_and_label_correctness": score_agreement(examples, records, source.task),
     }
     if args.json:

@@ -6,7 +6,7 @@ from stepdistill.extraction.extract import (
     extract,
     extract_async,
 )
-from stepdistill.extraction.filters import FILTERS, parse_filter
+from stepdistill.extraction.filters import FILTERS, apply_filters, parse_filter
 from stepdistill.extraction.judge import judge_records, score_agreement
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.extraction.vote import majority_vote
@@ -15,6 +15,7 @@ __all__ = [
     "FILTERS",
     "ExtractionConfig",
     "ExtractionReport",
+    "apply_filters",
     "attach_teacher_records",
     "extract",
     "extract_async",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import write_jsonl
 from stepdistill.errors import BudgetReached, StepdistillError
-from stepdistill.extraction.filters import needs_judge, parse_filter
+from stepdistill.extraction.filters import apply_filters, needs_judge, parse_filter
 from stepdistill.extraction.judge import judge_records
 from stepdistill.extraction.vote import majority_vote
 from stepdistill.prompts import (
@@ -282,15 +282,8 @@ async def extract_async(
         )
         report.judge = judged.to_dict()
         report.add(judged)
-    filters = [(spec, parse_filter(spec)) for spec in config.filters]
-    for position, example in enumerate(examples):
-        record = records[position]
-        for spec, check in filters:
-            reason = check(example, record, task)
-            if reason is not None:
-                record = replace(record, filtered=f"{spec}: {reason}")
-                break
-        records[position] = record
+    records = apply_filters(examples, records, config.filters, task)
+    for record in records:
         if record.filtered:
             report.filtered += 1
         elif record.parse_ok:

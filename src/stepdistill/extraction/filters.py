@@ -6,7 +6,8 @@ A filter is named in a spec, with an argument where it takes one: ``agree-with-g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from stepdistill.errors import StepdistillError
 from stepdistill.registry import Registry
@@ -67,3 +68,23 @@ def parse_filter(spec: str) -> RecordFilter:
 
 def needs_judge(specs: tuple[str, ...]) -> bool:
     return any(spec.partition("=")[0] == "judge-min" for spec in specs)
+
+
+def apply_filters(
+    examples: Sequence[Example], records: Sequence[TeacherRecord], specs: Sequence[str], task: Task
+) -> list[TeacherRecord]:
+    """The records, each set aside by the first filter that rejects it (``filtered`` says which
+    and why); records already set aside stay as they are."""
+    checks = [(spec, parse_filter(spec)) for spec in specs]
+    by_id = {example.id: example for example in examples}
+    result = []
+    for record in records:
+        example = by_id.get(record.example_id)
+        if example is not None and record.filtered is None:
+            for spec, check in checks:
+                reason = check(example, record, task)
+                if reason is not None:
+                    record = replace(record, filtered=f"{spec}: {reason}")
+                    break
+        result.append(record)
+    return result
