@@ -11,6 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
+from stepdistill.models.folder import read_info, read_metrics
+
 KEYS = (
     "method",
     "label_source",
@@ -26,8 +28,8 @@ KEYS = (
 
 
 def summarise(folder: Path) -> dict:
-    metrics = json.loads((folder / "metrics.json").read_text())
-    info = json.loads((folder / "stepdistill.json").read_text())
+    metrics = read_metrics(folder)
+    info = read_info(folder).data
     row = {key: metrics.get(key) for key in KEYS}
     row.update(
         folder=str(folder),
@@ -57,7 +59,7 @@ def main() -> None:
     args.output.write_text(json.dumps({"baseline": base["method"], "runs": rows}, indent=2) + "\n")
     for row in rows:
         print(
-            f"{row['method']:<14} test {row['test_accuracy']:.4f}"
+            f"{row['folder']:<40} {row['method']:<14} test {row['test_accuracy']:.4f}"
             f"  valid {row['best_validation_accuracy']}"
             f"  {row['train_examples_per_second']} examples/s  {row['steps']} steps"
         )
