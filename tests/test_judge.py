@@ -72,8 +72,9 @@ def test_scores_are_read_and_unreadable_answers_are_counted_never_scored():
     assert judge.read_score("Score: 9")[0] is None
     assert judge.read_score("I would rather not say.") == (
         None,
-        "no score in 'I would rather not say.'",
+        "no score: 'I would rather not say.'",
     )
+    assert judge.read_score("Score: 22") == (None, "outside the scale: 22 (scale 1..5)")
     assert judge.read_score(None) == (None, "no answer")
 
 

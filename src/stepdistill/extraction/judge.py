@@ -95,7 +95,7 @@ async def judge_records(
             error = f"request failed: {completion.error}"
         outcomes.setdefault(position, []).append((rationale, score, error))
         if score is None:
-            reasons[error.split(":", 1)[0].split(" in ", 1)[0]] += 1
+            reasons[error.split(":", 1)[0]] += 1
     judged: list[TeacherRecord] = list(records)
     for position, results in outcomes.items():
         record = records[position]

@@ -48,7 +48,8 @@ class JudgePrompt:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def read_score(self, answer: str | None) -> tuple[int | None, str | None]:
-        """(score, None), or (None, why the answer cannot be read): never a made-up score."""
+        """(score, None), or (None, why the answer cannot be read, the kind of reason before
+        its first colon): never a made-up score."""
         if answer is None:
             return None, "no answer"
         low, high = self.scale
@@ -56,10 +57,10 @@ class JudgePrompt:
             r"\b(\d+)\b", answer[:200]
         )
         if found is None:
-            return None, f"no score in {answer.strip()[:80]!r}"
+            return None, f"no score: {answer.strip()[:80]!r}"
         score = int(found.group(1))
         if not low <= score <= high:
-            return None, f"score {score} is outside {low}..{high}"
+            return None, f"outside the scale: {score} (scale {low}..{high})"
         return score, None
 
     def to_dict(self) -> dict[str, Any]:
