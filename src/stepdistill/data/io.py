@@ -40,6 +40,20 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file's value. Raises FileNotFoundError naming ``what``, or DataError naming the
+    file and line of malformed JSON or text that is not UTF-8."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such {what}: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+
+
 def read_json_list(path: Path) -> list[Any]:
     """A file holding one JSON list. Raises DataError naming the file otherwise."""
     try:

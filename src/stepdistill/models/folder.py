@@ -12,13 +12,12 @@ A trained folder is a plain Hugging Face model folder (weights, config, tokenize
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import write_json, write_jsonl
+from stepdistill.data.io import read_json, write_json, write_jsonl
 from stepdistill.errors import StepdistillError
 from stepdistill.models.model_card import model_card
 from stepdistill.provenance import provenance
@@ -130,11 +129,7 @@ def read_info(folder: str | Path) -> ModelInfo:
     path = Path(folder) / INFO_FILE
     if not path.exists():
         raise StepdistillError(f"{folder} is not a stepdistill model folder: no {INFO_FILE}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise StepdistillError(f"{path}: not valid JSON ({error.msg})") from None
-    return ModelInfo(Path(folder), data)
+    return ModelInfo(Path(folder), read_json(path, INFO_FILE))
 
 
 def read_metrics(folder: str | Path) -> dict[str, Any]:
@@ -142,7 +137,7 @@ def read_metrics(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / METRICS_FILE
     if not path.exists():
         raise StepdistillError(f"{folder} has no {METRICS_FILE}: its run did not finish")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path, METRICS_FILE)
 
 
 def has_metrics(folder: str | Path) -> bool:

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from stepdistill.data.io import read_json
 from stepdistill.errors import DataError
 from stepdistill.schema import Messages
 
@@ -96,11 +97,4 @@ def load_judge(path: str | Path | None) -> JudgePrompt:
     built-in rubric for None."""
     if path is None:
         return builtin_judge()
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such judge prompt file: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
-    return _judge(data, str(path))
+    return _judge(read_json(Path(path), "judge prompt file"), str(path))
