@@ -266,3 +266,19 @@ def test_an_empty_jsonl_is_an_error_not_zero_examples(tmp_path):
     (tmp_path / "empty.jsonl").write_text("\n")
     with pytest.raises(DataError, match="no rows"):
         load_user_examples(tmp_path / "empty.jsonl")
+
+
+def test_wrong_types_in_data_rows_are_one_line_errors(tmp_path, capsys):
+    (tmp_path / "rows.jsonl").write_text(
+        json.dumps({"question": "q", "choices": ["a", "b"], "answer": "a"})
+        + "\n"
+        + json.dumps({"question": "q", "choices": 5, "answer": "a"})
+        + "\n"
+    )
+    (tmp_path / "task.yaml").write_text(
+        "data: {test: rows.jsonl}\ninput: '{question} (a) {choices[0]} (b) {choices[1]}'\n"
+        "label_column: answer\n"
+    )
+    assert main(["data", "inspect", "--task", str(tmp_path / "task.yaml")]) == 2
+    message = one_line_error(capsys)
+    assert "rows.jsonl: row 2: cannot build the input" in message and "wrong type" in message

@@ -333,3 +333,36 @@ def test_load_with_hostile_requests_mixed_in(sbs_model, tmp_path):
     # measured here: 376 MB before and 390 MB after (tiny T5 student); bound: 150 MB of growth
     print(f"resident memory: {before:.0f} MB before, {after:.0f} MB after")
     assert after - before < 150, (before, after)
+
+
+def test_a_stalled_client_is_answered_503_and_let_go(sbs_model, tmp_path):
+    """A client that sends half a body and stops does not hold the server past the time limit."""
+    import socket
+
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [CLI, "serve", "--model", str(sbs_model), "--port", str(port), "--request-timeout", "1"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/health", process)
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.sendall(
+            b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"inputs": ['
+        )
+        stalled.settimeout(10)
+        started = time.perf_counter()
+        answer = b""
+        while chunk := stalled.recv(4096):  # the server answers, then closes the connection
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 503") and b"took over 1 s" in answer
+        assert time.perf_counter() - started < 5
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+        stalled.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
