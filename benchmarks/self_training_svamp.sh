@@ -6,11 +6,15 @@
 # initialisation, sampling); then, for seed 0, the same rounds continuing from the previous
 # round's weights instead of restarting from the base student. Resumes where it stopped.
 #
-#   bash benchmarks/self_training_svamp.sh [OUT=runs/self-training] [STEPS=90]
+# MAX_POOL caps the unlabeled pool (its first N inputs) to bound the CPU time of pseudo-labelling.
+#
+#   bash benchmarks/self_training_svamp.sh [OUT=runs/self-training] [STEPS=90] [MAX_POOL=all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/self-training}
 STEPS=${2:-90}
+pool=()
+[ -n "${3:-}" ] && pool=(--max-pool "$3")
 DATA=../shared/data/paper
 BIN=.venv/bin/stepdistill
 for seed in 0 1; do
@@ -23,7 +27,7 @@ for seed in 0 1; do
             --batch-size 8 --max-steps "$STEPS" --eval-steps "$STEPS" --output "$round0" "${resume[@]}"
     fi
     $BIN self-train --model "$round0" --unlabeled train --rounds 2 --samples 5 \
-        --threshold 0.6 --seed $seed --init base --output "$OUT/seed$seed/base"
+        --threshold 0.6 --seed $seed --init base --output "$OUT/seed$seed/base" "${pool[@]}"
 done
 $BIN self-train --model "$OUT/seed0/round0" --unlabeled train --rounds 2 --samples 5 \
-    --threshold 0.6 --seed 0 --init previous --output "$OUT/seed0/previous"
+    --threshold 0.6 --seed 0 --init previous --output "$OUT/seed0/previous" "${pool[@]}"
