@@ -31,3 +31,5 @@ for seed in 0 1; do
 done
 $BIN self-train --model "$OUT/seed0/round0" --unlabeled train --rounds 2 --samples 5 \
     --threshold 0.6 --seed 0 --init previous --output "$OUT/seed0/previous" "${pool[@]}"
+.venv/bin/python benchmarks/summarize_self_training.py --output "$OUT/summary.json" \
+    "$OUT"/seed*/base "$OUT"/seed0/previous | tee "$OUT/summary.md"
