@@ -45,6 +45,8 @@ def test_batched_greedy_answers_are_those_of_one_request_at_a_time(tiny_llama_di
     assert [c.text for c in batched] == [c.text for c in sequential]
     assert all(c.ok for c in batched)
     assert [c.usage.prompt_tokens for c in batched] == [c.usage.prompt_tokens for c in sequential]
+    completion_tokens = [c.usage.completion_tokens for c in sequential]
+    assert [c.usage.completion_tokens for c in batched] == completion_tokens
     assert len(batched_teacher._prefix) >= 16  # the few-shot part was computed once and reused
 
 

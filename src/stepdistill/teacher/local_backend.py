@@ -147,10 +147,13 @@ class LocalTeacher:
             )
         # a seq2seq teacher returns only new tokens; a causal one returns the prompt too
         new = output if self.kind == SEQ2SEQ else output[:, len(rows[0]) :]
+        # a row that finished early is padded to the batch's length; the end-of-text token
+        # (often the pad token too) is dropped alike, so usage counts the same at any batch size
+        ends = {pad, self.tokenizer.eos_token_id}
         results = []
         for prompt, tokens in zip(prompts, new.tolist(), strict=True):
-            while tokens and tokens[-1] == pad and len(prompts) > 1:
-                tokens.pop()  # a row that finished early is padded to the batch's length
+            while tokens and tokens[-1] in ends:
+                tokens.pop()
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             for stop in settings.stop:
                 text = text.split(stop, 1)[0]
