@@ -58,7 +58,7 @@ def test_only_inputs_over_the_threshold_are_kept(monkeypatch, tmp_path):
     assert kept == ["a"]
 
 
-def test_rounds_are_trained_folders_and_a_stopped_run_resumes(tmp_path, tiny_t5_dir):
+def trained_round0(tmp_path, tiny_t5_dir):
     write_rows(tmp_path / "rows.jsonl", nli_rows(40))
     path = task_file(tmp_path, {"train": "rows.jsonl"}, rationale_column="explanation")
     model = tmp_path / "round0"
@@ -73,6 +73,11 @@ def test_rounds_are_trained_folders_and_a_stopped_run_resumes(tmp_path, tiny_t5_
         output_dir=model,
         train_fraction=0.5,
     )
+    return model
+
+
+def test_rounds_are_trained_folders_and_a_stopped_run_resumes(tmp_path, tiny_t5_dir):
+    model = trained_round0(tmp_path, tiny_t5_dir)
     out = tmp_path / "self"
     settings = SelfTrainingConfig(rounds=1, samples=2, threshold=0.5)
     first = run_self_training(model, "train", out, settings)
@@ -95,6 +100,27 @@ def test_rounds_are_trained_folders_and_a_stopped_run_resumes(tmp_path, tiny_t5_
     assert third["rounds"][2]["pool"] == 18
     report = (out / "report.md").read_text()
     assert "| 2 |" in report and json.loads((out / "self_training.json").read_text())["rounds"]
+
+
+def test_a_run_killed_in_its_first_round_resumes(tmp_path, tiny_t5_dir, monkeypatch):
+    model = trained_round0(tmp_path, tiny_t5_dir)
+    out = tmp_path / "self"
+    settings = SelfTrainingConfig(rounds=1, samples=2, threshold=0.5)
+
+    def killed(**_):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(self_training, "train_student", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run_self_training(model, "train", out, settings)
+    labels = out / "round-1.jsonl"
+    stamp = labels.stat().st_mtime
+    assert json.loads((out / "self_training.json").read_text())["rounds"][0]["round"] == 0
+    result = run_self_training(model, "train", out, settings)
+    assert labels.stat().st_mtime == stamp  # its pseudo-labels were not written again
+    assert [r["round"] for r in result["rounds"]] == [0, 1]
+    assert (out / "round-1" / "metrics.json").exists()
 
 
 def test_a_standard_model_cannot_self_train(tmp_path, tiny_t5_dir):

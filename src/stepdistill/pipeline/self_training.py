@@ -220,6 +220,9 @@ def run_self_training(
     train_config = make_config(info.method, **info.config)
     base_student = info.data["student"]["name"]
     rounds = [_round_summary(model, None, 0)]
+    # written before the first round and after each one: the folder is known as this run's
+    # from the start (a run killed in round 1 resumes), and the report shows finished rounds
+    result = _write_result(output, model, unlabeled, config, rounds)
     previous = model
     for number in range(1, config.rounds + 1):
         folder = output / f"round-{number}"
@@ -256,14 +259,21 @@ def run_self_training(
                 },
             )
         rounds.append(_round_summary(folder, rows, number))
+        result = _write_result(output, model, unlabeled, config, rounds)
         previous = folder
+    return result
+
+
+def _write_result(
+    output: Path, model: Path, unlabeled: str, config: SelfTrainingConfig, rounds: list[dict]
+) -> dict[str, Any]:
     result = {
         "model": str(model),
         "unlabeled": unlabeled,
         "config": asdict(config),
         "rounds": rounds,
     }
-    write_json(state_file, result)
+    write_json(output / "self_training.json", result)
     (output / "report.md").write_text(report_markdown(result), encoding="utf-8")
     return result
 
