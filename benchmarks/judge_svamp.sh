@@ -5,6 +5,8 @@
 #   all           every PaLM rationale that parses (the shipped data)
 #   judge-top     only rationales the judge scored at least JUDGE_MIN
 #   agree-gold    only rationales whose PaLM label agrees with the gold label
+#   random-quarter  a random quarter of the training problems (the control of judge-top, which
+#                 keeps about a quarter: is it the judge's choice or the smaller data?)
 # Finished runs (metrics.json) are skipped, so the script resumes.
 #
 #   bash benchmarks/judge_svamp.sh [OUT=runs/judge] [STEPS=90] [JUDGE_MIN=4]
@@ -30,11 +32,14 @@ for condition in judge-top agree-gold; do
     fi
 done
 for seed in 0 1; do
-    for condition in all judge-top agree-gold; do
+    for condition in all judge-top agree-gold random-quarter; do
         folder="$OUT/sbs-$condition/seed$seed"
         [ -f "$folder/metrics.json" ] && continue
         extra=()
-        [ $condition != all ] && extra=(--teacher-file "$OUT/teacher_$condition.jsonl")
+        case $condition in
+            judge-top | agree-gold) extra=(--teacher-file "$OUT/teacher_$condition.jsonl") ;;
+            random-quarter) extra=(--train-fraction 0.25 --data-seed $seed) ;;
+        esac
         resume=()
         [ -d "$folder" ] && resume=(--resume)
         $BIN train --task svamp --data-dir $DATA --method step-by-step --shared-input \
