@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 INITS = ("base", "previous")
 RATIONALE_TOKENS = 128
+RESULT_FILE = "self_training.json"
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def run_self_training(
         )
     if config.init == "previous" and info.data.get("student", {}).get("adapter"):
         raise StepdistillError("init previous continues full weights; a LoRA student restarts")
-    state_file = output / "self_training.json"
+    state_file = output / RESULT_FILE
     if output.exists() and any(output.iterdir()) and not state_file.exists():
         raise StepdistillError(f"{output} exists and is not a self-training run; choose another")
     output.mkdir(parents=True, exist_ok=True)
@@ -273,7 +274,7 @@ def _write_result(
         "config": asdict(config),
         "rounds": rounds,
     }
-    write_json(output / "self_training.json", result)
+    write_json(output / RESULT_FILE, result)
     (output / "report.md").write_text(report_markdown(result), encoding="utf-8")
     return result
 
