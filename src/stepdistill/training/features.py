@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from stepdistill.models.encoding import IGNORE_INDEX, Encoded, attention_mask, pad
+from stepdistill.models.kinds import CAUSAL
 
 
 class TaskBatchCollator:
@@ -71,3 +72,11 @@ def causal_lm_loss(
     )
     kept_segments = segments[:, 1:][:, keep][scored] if segments is not None else None
     return losses, kept_labels[scored], kept_segments
+
+
+def scored_tokens(labels: torch.Tensor, kind: str) -> int:
+    """Target tokens a loss over ``labels`` scores: a causal student's first position predicts
+    nothing (its labels are shifted by one)."""
+    if kind == CAUSAL:
+        labels = labels[:, 1:]
+    return int((labels != IGNORE_INDEX).sum())

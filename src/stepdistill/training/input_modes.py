@@ -18,13 +18,14 @@ import torch
 
 from stepdistill.models.encoding import IGNORE_INDEX, Encoded, PairEncoder
 from stepdistill.models.kinds import CAUSAL, SEQ2SEQ
-from stepdistill.training.features import TaskBatchCollator, causal_lm_loss
+from stepdistill.training.features import TaskBatchCollator, causal_lm_loss, scored_tokens
 from stepdistill.training.sampling import GroupingKey
 from stepdistill.training.shared_input import (
     SharedInputCollator,
     SharedInputEncoder,
     SharedItem,
     shared_task_losses,
+    shared_task_token_counts,
 )
 
 LABEL_TASK = "label"
@@ -59,6 +60,10 @@ class InputMode(Protocol):
 
     def task_losses(self, model: Any, batch: Any, kind: str) -> dict[str, torch.Tensor]:
         """Mean token cross-entropy of each task in a collated batch."""
+        ...
+
+    def task_token_counts(self, batch: Any, kind: str) -> dict[str, int]:
+        """Target tokens each task's loss is the mean over, in a collated batch."""
         ...
 
     def floating_point_ops(self, batch: Any, count: Callable[[dict], int]) -> int:
@@ -113,6 +118,9 @@ class InputPrefixes:
             }
         return {task: model(**inputs).loss for task, inputs in batch.items()}
 
+    def task_token_counts(self, batch: Any, kind: str) -> dict[str, int]:
+        return {task: scored_tokens(inputs["labels"], kind) for task, inputs in batch.items()}
+
     def floating_point_ops(self, batch: Any, count: Callable[[dict], int]) -> int:
         return sum(count(inputs) for inputs in batch.values())
 
@@ -147,6 +155,9 @@ class SharedInput:
 
     def task_losses(self, model: Any, batch: Any, kind: str) -> dict[str, torch.Tensor]:
         return shared_task_losses(model, batch, kind)
+
+    def task_token_counts(self, batch: Any, kind: str) -> dict[str, int]:
+        return shared_task_token_counts(batch, kind)
 
     def floating_point_ops(self, batch: Any, count: Callable[[dict], int]) -> int:
         return count(batch)

@@ -163,3 +163,18 @@ def shared_task_losses(model: Any, batch: dict[str, Any], kind: str) -> dict[str
         task: per_token[next_segments == number].mean()
         for number, task in enumerate(batch["task_names"], start=1)
     }
+
+
+def shared_task_token_counts(batch: dict[str, Any], kind: str) -> dict[str, int]:
+    """Target tokens of each task in one shared-input batch (what its mean loss divides by)."""
+    if kind == SEQ2SEQ:
+        return {
+            task: int((decoder["labels"] != IGNORE_INDEX).sum())
+            for task, decoder in batch["tasks"].items()
+        }
+    scored = batch["target_ids"][:, 1:] != IGNORE_INDEX
+    segments = batch["label_segments"][:, 1:]
+    return {
+        task: int((scored & (segments == number)).sum())
+        for number, task in enumerate(batch["task_names"], start=1)
+    }

@@ -18,6 +18,11 @@ from stepdistill.training.sampling import GroupingKey, length_grouped_sampler
 class DistillTrainer(Trainer):
     """Trainer of several tasks at once; loss = sum of weight * task loss.
 
+    Each task's loss is the mean over its target tokens in the whole optimizer step (every
+    accumulated micro-batch, every process), so that ``--grad-accum 2 --batch-size 4`` gives
+    the gradients of ``--batch-size 8``: ``get_batch_samples`` counts the tokens per task and
+    ``compute_loss`` scales each micro-batch's mean by its share of them.
+
     Args:
         loss_weights: Task name -> weight (step-by-step: label alpha, rationale 1 - alpha).
         input_mode: How the tasks' inputs reach the model: it collated the batches and computes
@@ -40,6 +45,9 @@ class DistillTrainer(Trainer):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # compute_loss normalizes by the step's token counts itself: the Trainer must not
+        # divide by the accumulation steps again (nor decide that from the model's signature)
+        self.loss_is_scaled_for_ga = True
         self.loss_weights = loss_weights
         self.input_mode = input_mode or InputPrefixes()
         self.evaluator = evaluator
@@ -76,20 +84,56 @@ class DistillTrainer(Trainer):
             generator,
         )
 
+    def get_batch_samples(
+        self, epoch_iterator: Any, num_batches: int, device: Any
+    ) -> tuple[list[Any], dict[str, float] | None]:
+        """The step's micro-batches and each task's target tokens over all of them (summed over
+        processes), which ``compute_loss`` receives as ``num_items_in_batch``."""
+        batches = []
+        for _ in range(num_batches):
+            try:
+                batches.append(next(epoch_iterator))
+            except StopIteration:
+                break
+        counts: dict[str, float] = dict.fromkeys(sorted(self.loss_weights), 0.0)
+        for batch in batches:
+            for task, count in self.input_mode.task_token_counts(batch, self.kind).items():
+                counts[task] = counts.get(task, 0.0) + count
+        if self.args.world_size > 1:
+            local = torch.tensor([counts[task] for task in counts], device=device)
+            total = self.accelerator.gather(local).reshape(-1, len(counts)).sum(dim=0)
+            counts = dict(zip(counts, total.tolist(), strict=True))
+        return batches, counts
+
     def compute_loss(
         self,
         model: Any,
         inputs: dict[str, dict[str, torch.Tensor]],
         return_outputs: bool = False,
-        num_items_in_batch: Any = None,
+        num_items_in_batch: dict[str, float] | None = None,
     ) -> Any:
+        """Weighted sum of the task losses: each task's mean over the batch, or, in training
+        (``num_items_in_batch`` given), its token sum over the step's token count, times the
+        processes (whose gradients are averaged)."""
         losses = self.task_losses(model, inputs)
-        loss = sum(self.loss_weights[task] * value for task, value in losses.items())
+        loss = sum(
+            self.loss_weights[task] * value * self._step_share(task, inputs, num_items_in_batch)
+            for task, value in losses.items()
+        )
         if model.training:
             for task, value in losses.items():
                 self._task_loss_sums[task] = self._task_loss_sums.get(task, 0.0) + value.item()
                 self._task_loss_counts[task] = self._task_loss_counts.get(task, 0) + 1
         return (loss, losses) if return_outputs else loss
+
+    def _step_share(
+        self, task: str, batch: Any, step_counts: dict[str, float] | None
+    ) -> float:
+        """What turns a micro-batch's mean loss of ``task`` into its part of the step's mean."""
+        if step_counts is None:
+            return 1.0
+        here = self.input_mode.task_token_counts(batch, self.kind)[task]
+        return here * self.args.world_size / step_counts[task] if step_counts[task] else 0.0
 
     def floating_point_ops(self, inputs: Any) -> int:
         return self.input_mode.floating_point_ops(inputs, super().floating_point_ops)
