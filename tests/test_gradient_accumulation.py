@@ -12,8 +12,8 @@ from transformers import TrainingArguments
 
 from stepdistill.models import load_student
 from stepdistill.models.encoding import PairEncoder
-from stepdistill.training import get_method, make_config
 from stepdistill.schema import Example
+from stepdistill.training import get_method, make_config
 from stepdistill.training.trainer import DistillTrainer
 from tiny import arithmetic_examples
 
@@ -57,12 +57,14 @@ def test_accumulated_micro_batches_give_the_full_batch_gradients(
         elif isinstance(getattr(module, "dropout", None), float):  # attention dropout
             module.dropout = 0.0
     method = get_method(method_name)
-    config = make_config(method_name, per_device_batch_size=4, gradient_accumulation_steps=2,
-                         **settings)
+    config = make_config(
+        method_name, per_device_batch_size=4, gradient_accumulation_steps=2, **settings
+    )
     pairs, _ = method.build(uneven_examples(), config)
     mode = method.input_mode(config)
-    encoder = PairEncoder(student.tokenizer, student.kind, max_input_length=64,
-                          max_target_length=64)
+    encoder = PairEncoder(
+        student.tokenizer, student.kind, max_input_length=64, max_target_length=64
+    )
     items = [mode.item_encoder(encoder)(item) for item in pairs]
     collate = mode.collator(student.tokenizer, student.model, student.kind)
     halves = [collate(items[:4]), collate(items[4:])]
@@ -73,8 +75,11 @@ def test_accumulated_micro_batches_give_the_full_batch_gradients(
     trainer = DistillTrainer(
         model=student.model,
         args=TrainingArguments(
-            output_dir=str(tmp_path), use_cpu=True, report_to=[],
-            per_device_train_batch_size=4, gradient_accumulation_steps=2,
+            output_dir=str(tmp_path),
+            use_cpu=True,
+            report_to=[],
+            per_device_train_batch_size=4,
+            gradient_accumulation_steps=2,
         ),
         loss_weights=method.loss_weights(config),
         input_mode=mode,

@@ -126,9 +126,7 @@ class DistillTrainer(Trainer):
                 self._task_loss_counts[task] = self._task_loss_counts.get(task, 0) + 1
         return (loss, losses) if return_outputs else loss
 
-    def _step_share(
-        self, task: str, batch: Any, step_counts: dict[str, float] | None
-    ) -> float:
+    def _step_share(self, task: str, batch: Any, step_counts: dict[str, float] | None) -> float:
         """What turns a micro-batch's mean loss of ``task`` into its part of the step's mean."""
         if step_counts is None:
             return 1.0
