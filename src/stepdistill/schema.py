@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 # Chat messages as OpenAI-compatible APIs take them: [{"role": ..., "content": ...}, ...]
 Messages = list[dict[str, str]]
 
 
+class Outcome(str, Enum):
+    """How one teacher request, or one example's extraction, ended: exactly one of these."""
+
+    OK = "ok"
+    UNPARSABLE = "unparsable"  # answered, but no usable label could be read
+    FAILED = "failed"  # no answer: the request failed after every retry
+    FILTERED = "filtered"  # parsed, then set aside by a filter
+    OVER_BUDGET = "over budget"  # not sent: the cost ceiling was reached
+
+
+# The reason of a record whose every request failed (the others' reasons are the parser's).
+REQUEST_FAILED = "request failed"
+
+
 @dataclass(frozen=True)
 class ParseResult:
     """What the answer parser made of one teacher completion.
 
-    A failed parse is data: ``ok`` is False, ``label`` is None and ``error`` says why.
+    A failed parse is data: ``ok`` is False, ``label`` is None, ``error`` says why for a
+    person and ``reason`` is its kind, one of a fixed set (``tasks.parsing``), for counting.
     """
 
     rationale: str
     label: str | None
     ok: bool
     error: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,8 @@ class TeacherRecord:
         filtered: Why a filter (label agreement, ...) set this record aside, if one did.
         judge_score: A judge model's rating of the rationale, if it was judged and its answer
             could be read (provenance and unreadable answers are in ``meta["judge"]``).
+        reason: The kind of ``error``, from a fixed set (``REQUEST_FAILED`` or a parser's
+            reason), which counts and outcomes are read from: never the message itself.
     """
 
     example_id: str
@@ -50,6 +69,16 @@ class TeacherRecord:
     meta: dict[str, Any] = field(default_factory=dict)
     filtered: str | None = None
     judge_score: float | None = None
+    reason: str | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """ok, unparsable, failed (no answer came) or filtered."""
+        if self.filtered is not None:
+            return Outcome.FILTERED
+        if self.parse_ok:
+            return Outcome.OK
+        return Outcome.FAILED if self.reason == REQUEST_FAILED else Outcome.UNPARSABLE
 
     @property
     def usable(self) -> bool:

@@ -10,10 +10,6 @@ from stepdistill.schema import Example
 from stepdistill.tasks.base import Task
 
 
-def _error_kind(error: str) -> str:
-    return error.split(":", 1)[0]
-
-
 def teacher_summary(examples: list[Example], task: Task) -> dict[str, Any] | None:
     """Teacher label accuracy against gold and parse failures for one split (None: no teacher).
 
@@ -25,7 +21,7 @@ def teacher_summary(examples: list[Example], task: Task) -> dict[str, Any] | Non
         return None
     metric = task.metric
     scored = [(ex.teacher.teacher_label, ex.label) for ex in examples if ex.label is not None]
-    failures = Counter(_error_kind(r.error or "unknown") for r in records if not r.parse_ok)
+    failures = Counter(r.reason or "unknown" for r in records if not r.parse_ok)
     summary: dict[str, Any] = {
         "teacher": records[0].teacher,
         "records": len(records),

@@ -90,6 +90,7 @@ def _teacher_record(
         teacher_label=parsed.label,
         parse_ok=parsed.ok,
         error=parsed.error,
+        reason=parsed.reason,
         raw=raw,
         teacher=_layout(task).teacher,
         meta={"source": source, "index": index},

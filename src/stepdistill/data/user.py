@@ -11,6 +11,11 @@ from stepdistill.data.sources import read_file_rows
 from stepdistill.errors import DataError
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.tasks.labels import AnswerText, LabelKind
+from stepdistill.tasks.parsing import INVALID_LABEL
+
+# The kinds of unusable teacher columns (``TeacherRecord.reason``), besides the parser's.
+NO_RATIONALE = "no rationale"
+NO_TEACHER_LABEL = "no teacher label"
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,13 @@ def column_teacher_record(
     rationale = _text(row.get(rationale_column)) if rationale_column else None
     raw_label = _text(row.get(teacher_label_column)) if teacher_label_column else None
     checked = label_kind.check(raw_label) if raw_label is not None else None
-    error = None
+    error = reason = None
     if rationale_column and rationale is None:
-        error = "no rationale"
+        error = reason = NO_RATIONALE
     elif teacher_label_column and raw_label is None:
-        error = "no teacher label"
+        error = reason = NO_TEACHER_LABEL
     elif checked is not None and checked.label is None:
-        error = f"invalid label: {checked.error}"
+        error, reason = f"{INVALID_LABEL}: {checked.error}", INVALID_LABEL
     return TeacherRecord(
         example_id=example_id,
         rationale=rationale,
@@ -77,6 +82,7 @@ def column_teacher_record(
         parse_ok=error is None,
         error=error,
         teacher=teacher,
+        reason=reason,
     )
 
 

@@ -25,7 +25,7 @@ from stepdistill.prompts import (
     zero_shot_text,
 )
 from stepdistill.prompts.judge import JudgePrompt
-from stepdistill.schema import Example, ParseResult, TeacherRecord
+from stepdistill.schema import REQUEST_FAILED, Example, Outcome, ParseResult, TeacherRecord
 from stepdistill.tasks.base import Task
 from stepdistill.tasks.parsing import parse_completion
 from stepdistill.teacher import Completion, GenerationSettings, Teacher, TeacherRequest
@@ -93,6 +93,18 @@ class ExtractionReport(RunStats):
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def count_outcomes(self, records: Sequence[TeacherRecord]) -> None:
+        """Count each record under its outcome (ok, unparsable, failed or filtered)."""
+        counters = {
+            Outcome.OK: "ok",
+            Outcome.UNPARSABLE: "unparsable",
+            Outcome.FAILED: "failed",
+            Outcome.FILTERED: "filtered",
+        }
+        for record in records:
+            name = counters[record.outcome]
+            setattr(self, name, getattr(self, name) + 1)
 
 
 def reasoning_requests(
@@ -163,7 +175,7 @@ def build_record(
     parsed = [
         parse_completion(text, task.answer_pattern, task.label_kind)
         if text is not None
-        else ParseResult("", None, False, "request failed")
+        else ParseResult("", None, False, REQUEST_FAILED, REQUEST_FAILED)
         for text in texts
     ]
     label, agreeing = majority_vote(parsed, task.label_kind)
@@ -171,12 +183,22 @@ def build_record(
     meta = {**provenance, "votes": len(agreeing), "samples": samples if len(texts) > 1 else None}
     if label is None:
         if all(text is None for text in texts):
-            error = "request failed: " + (next((e for e in errors if e), None) or "unknown")
+            reason = REQUEST_FAILED
+            error = f"{REQUEST_FAILED}: " + (next((e for e in errors if e), None) or "unknown")
         else:
-            error = next(p.error for p in parsed if p.error)
+            failure = next(p for p in parsed if p.error)
+            reason, error = failure.reason, failure.error
         first = next((t for t in texts if t is not None), None)
         return TeacherRecord(
-            example.id, parsed[0].rationale or None, None, False, error, first, teacher_name, meta
+            example.id,
+            parsed[0].rationale or None,
+            None,
+            False,
+            error,
+            first,
+            teacher_name,
+            meta,
+            reason=reason,
         )
     meta["rationales"] = [parsed[i].rationale for i in agreeing] if len(texts) > 1 else None
     chosen = agreeing[0]
@@ -283,15 +305,7 @@ async def extract_async(
         report.judge = judged.to_dict()
         report.add(judged)
     records = apply_filters(examples, records, config.filters, task)
-    for record in records:
-        if record.filtered:
-            report.filtered += 1
-        elif record.parse_ok:
-            report.ok += 1
-        elif record.error and record.error.startswith("request failed"):
-            report.failed += 1
-        else:
-            report.unparsable += 1
+    report.count_outcomes(records)
     return records, report
 
 

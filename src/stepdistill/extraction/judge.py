@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from stepdistill.prompts.judge import JudgePrompt
-from stepdistill.schema import Example, TeacherRecord
+from stepdistill.schema import REQUEST_FAILED, Example, TeacherRecord
 from stepdistill.tasks.base import Task
 from stepdistill.teacher import GenerationSettings, Teacher, TeacherRequest
 from stepdistill.teacher.cache import CompletionCache
@@ -90,12 +90,13 @@ async def judge_records(
     reasons: Counter[str] = Counter()
     outcomes: dict[int, list[tuple[str, int | None, str | None]]] = {}
     for (position, rationale), completion in zip(asked, completions, strict=True):
-        score, error = prompt.read_score(completion.text)
+        reading = prompt.read(completion.text)
+        score, error, reason = reading.score, reading.error, reading.reason
         if completion.text is None:
-            error = f"request failed: {completion.error}"
+            error, reason = f"{REQUEST_FAILED}: {completion.error}", REQUEST_FAILED
         outcomes.setdefault(position, []).append((rationale, score, error))
         if score is None:
-            reasons[error.split(":", 1)[0]] += 1
+            reasons[reason or "unknown"] += 1
     judged: list[TeacherRecord] = list(records)
     for position, results in outcomes.items():
         record = records[position]

@@ -21,6 +21,20 @@ from stepdistill.schema import Messages
 
 KEYS = ("name", "version", "scale", "instruction", "template")
 
+# The kinds of unreadable judge answers (``ScoreReading.reason``).
+NO_ANSWER = "no answer"
+NO_SCORE = "no score"
+OUTSIDE_SCALE = "outside the scale"
+
+
+@dataclass(frozen=True)
+class ScoreReading:
+    """A judge's score, or the message and the kind of reason why none could be read."""
+
+    score: int | None
+    error: str | None
+    reason: str | None
+
 
 @dataclass(frozen=True)
 class JudgePrompt:
@@ -49,20 +63,26 @@ class JudgePrompt:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def read_score(self, answer: str | None) -> tuple[int | None, str | None]:
-        """(score, None), or (None, why the answer cannot be read, the kind of reason before
-        its first colon): never a made-up score."""
+        """(score, None), or (None, why the answer cannot be read): never a made-up score."""
+        reading = self.read(answer)
+        return reading.score, reading.error
+
+    def read(self, answer: str | None) -> ScoreReading:
+        """The score in a judge's answer, or why there is none (its ``reason`` from a fixed
+        set: ``NO_ANSWER``, ``NO_SCORE``, ``OUTSIDE_SCALE``)."""
         if answer is None:
-            return None, "no answer"
+            return ScoreReading(None, NO_ANSWER, NO_ANSWER)
         low, high = self.scale
         found = re.search(r"[Ss]core\s*[:=]?\s*(\d+)", answer[:2000]) or re.search(
             r"\b(\d+)\b", answer[:200]
         )
         if found is None:
-            return None, f"no score: {answer.strip()[:80]!r}"
+            return ScoreReading(None, f"{NO_SCORE}: {answer.strip()[:80]!r}", NO_SCORE)
         score = int(found.group(1))
         if not low <= score <= high:
-            return None, f"outside the scale: {score} (scale {low}..{high})"
-        return score, None
+            error = f"{OUTSIDE_SCALE}: {score} (scale {low}..{high})"
+            return ScoreReading(None, error, OUTSIDE_SCALE)
+        return ScoreReading(score, None, None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version}

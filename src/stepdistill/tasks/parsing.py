@@ -14,6 +14,12 @@ from stepdistill.tasks.labels import LabelKind
 MAX_COMPLETION_CHARS = 20_000
 MAX_LABEL_CHARS = 1000
 
+# The kinds of parse failure (``ParseResult.reason``).
+NOT_TEXT = "completion is not text"
+NO_ANSWER_MARKER = "no answer marker"
+NO_LABEL = "no label after the answer marker"
+INVALID_LABEL = "invalid label"
+
 
 def cut_at_stop(text: str, stop_markers: tuple[str, ...]) -> str:
     """``text`` up to the first stop marker (the start of a further few-shot exemplar)."""
@@ -35,18 +41,22 @@ def parse_completion(text: str, pattern: AnswerPattern, label_kind: LabelKind) -
     still returned for inspection).
     """
     if not isinstance(text, str):
-        return ParseResult("", None, False, f"completion is {type(text).__name__}, not text")
+        return ParseResult(
+            "", None, False, f"completion is {type(text).__name__}, not text", NOT_TEXT
+        )
     body = cut_at_stop(text, pattern.stop_markers)[:MAX_COMPLETION_CHARS].rstrip()
     markers = list(re.finditer(pattern.answer_marker, body))
     if not markers:
-        return ParseResult(body.strip(), None, False, "no answer marker")
+        return ParseResult(body.strip(), None, False, NO_ANSWER_MARKER, NO_ANSWER_MARKER)
     last = markers[-1]
     rationale = body[: last.start()].strip()
     found = re.search(pattern.label_regex, body[last.end() : last.end() + MAX_LABEL_CHARS])
     if found is None:
-        return ParseResult(rationale, None, False, "no label after the answer marker")
+        return ParseResult(rationale, None, False, NO_LABEL, NO_LABEL)
     raw_label = found.groupdict().get("label") or found.group(0)
     checked = label_kind.check(raw_label)
     if checked.label is None:
-        return ParseResult(rationale, None, False, f"invalid label: {checked.error}")
+        return ParseResult(
+            rationale, None, False, f"{INVALID_LABEL}: {checked.error}", INVALID_LABEL
+        )
     return ParseResult(rationale, checked.label, True)

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from stepdistill.schema import Messages
+from stepdistill.schema import Messages, Outcome
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,18 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 1
     cached: bool = False
+    not_sent: bool = False  # over budget: never sent
 
     @property
     def ok(self) -> bool:
         return self.text is not None
+
+    @property
+    def outcome(self) -> Outcome:
+        """ok, failed (after every retry) or over budget (not sent)."""
+        if self.text is not None:
+            return Outcome.OK
+        return Outcome.OVER_BUDGET if self.not_sent else Outcome.FAILED
 
 
 class Teacher(Protocol):

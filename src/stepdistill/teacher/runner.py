@@ -88,7 +88,9 @@ async def run_requests(
     async def one(index: int, key: str) -> None:
         async with semaphore:
             if budget is not None and budget.reached(stats.usage):
-                results[index] = Completion(text=None, error=BUDGET_REACHED, attempts=0)
+                results[index] = Completion(
+                    text=None, error=BUDGET_REACHED, attempts=0, not_sent=True
+                )
                 stats.not_sent_over_budget += 1
                 bar.update(1)
                 return
