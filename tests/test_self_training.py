@@ -12,7 +12,7 @@ from stepdistill.pipeline import self_training
 from stepdistill.pipeline.self_training import SelfTrainingConfig, pseudo_label, run_self_training
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
-from stepdistill.training import make_config
+from stepdistill.training import RunSettings, make_config
 from stepdistill.training.run import train_on_task
 from test_task_files import nli_rows, task_file, write_rows
 
@@ -71,7 +71,7 @@ def trained_round0(tmp_path, tiny_t5_dir):
         config=config,
         student=str(tiny_t5_dir),
         output_dir=model,
-        train_fraction=0.5,
+        run=RunSettings(train_fraction=0.5),
     )
     return model
 

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokeni
 from stepdistill.cli.main import main
 from stepdistill.errors import StepdistillError
 from stepdistill.serving import load_label_predictor
-from stepdistill.training import make_config
+from stepdistill.training import RunSettings, make_config
 from stepdistill.training.run import train_student
 from tiny import arithmetic_task_data
 
@@ -167,7 +167,7 @@ def test_resume_continues_from_the_last_checkpoint(tiny_t5_dir, tmp_path):
         config=make_config("standard", **FAST),
         student=str(tiny_t5_dir),
         output_dir=tmp_path,
-        resume=True,
+        run=RunSettings(resume=True),
     )
     result = resume_to_four_steps()
     assert result.metrics["steps"] == 4

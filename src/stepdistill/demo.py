@@ -111,6 +111,7 @@ def run_demo(
     from stepdistill.models import load_student
     from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
     from stepdistill.training import get_method, make_config
+    from stepdistill.training.config import RunSettings
     from stepdistill.training.run import train_student
 
     backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work
@@ -182,7 +183,7 @@ def run_demo(
             config=make_config(method, **settings),
             student=loaded,
             output_dir=output / label,
-            overwrite=True,
+            run=RunSettings(overwrite=True),
             data_info={
                 "input_separator": loaded.tokenizer.eos_token,
                 "teacher_file": str(output / "teacher.jsonl"),

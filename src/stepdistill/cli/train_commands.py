@@ -10,7 +10,7 @@ from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.cli.data_commands import add_task_options, task_source_of
 from stepdistill.data.task_source import task_source
 from stepdistill.errors import StepdistillError
-from stepdistill.training.config import TrainConfig
+from stepdistill.training.config import RunSettings, TrainConfig
 from stepdistill.training.methods import METHODS
 
 
@@ -32,26 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="preset (smollm2-135m, minilm-encdec), local folder or model name",
     )
     train.add_argument("--output", required=True, type=Path, help="output folder")
-    train.add_argument("--train-fraction", type=float, default=1.0, help="share of train used")
-    train.add_argument("--data-seed", type=int, default=0, help="seed of the train subsample")
-    train.add_argument(
-        "--max-valid-examples", type=int, help="validate on the first N validation examples"
+    train.set_defaults(
+        run_fields=add_config_options(train, [("run settings", RunSettings)]),
+        config_fields=add_config_options(train, config_groups()),
+        handler=run_train,
     )
-    train.add_argument(
-        "--teacher-file",
-        type=Path,
-        help="teacher JSONL from `stepdistill extract`, used in place of the shipped PaLM outputs",
-    )
-    train.set_defaults(config_fields=add_config_options(train, config_groups()))
-    runs = train.add_mutually_exclusive_group()
-    runs.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    runs.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    train.add_argument(
-        "--force",
-        action="store_true",
-        help="with --overwrite: replace a folder even if it is not a stepdistill output",
-    )
-    train.set_defaults(handler=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="accuracy of a trained student on a split")
     evaluate.add_argument("--model", required=True, type=Path, help="folder written by train")
@@ -79,6 +64,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     try:
         config = make_config(args.method, **config_overrides(args, args.config_fields))
+        run = RunSettings(**config_overrides(args, args.run_fields))
     except ValueError as error:
         raise StepdistillError(str(error)) from None
     result = train_on_task(
@@ -87,13 +73,7 @@ def run_train(args: argparse.Namespace) -> int:
         config=config,
         student=args.student,
         output_dir=args.output,
-        train_fraction=args.train_fraction,
-        data_seed=args.data_seed,
-        teacher_file=args.teacher_file,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        max_valid_examples=args.max_valid_examples,
-        force=args.force,
+        run=run,
     )
     summary = {k: result.metrics.get(k) for k in _SUMMARY_KEYS}
     print(json.dumps({"output": str(result.output_dir), **summary}, indent=2))

@@ -12,6 +12,7 @@ from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
 from stepdistill.tasks.task_file import is_task_file
+from stepdistill.training.config import RunSettings
 from stepdistill.training.methods import get_method, make_config
 
 RECIPE_KEYS = {
@@ -57,6 +58,16 @@ class Recipe:
     def config(self, entry: MethodEntry, seed: int) -> Any:
         """The resolved training config of one run (validated by its dataclass)."""
         return make_config(entry.method, **{**self.settings, **entry.settings, "seed": seed})
+
+    def run_settings(self, fraction: float, seed: int, *, resume: bool) -> RunSettings:
+        """One grid run's run-level settings: a recipe draws each seed's train subsample with
+        that seed (a pipeline keeps the two apart); an interrupted run resumes."""
+        return RunSettings(
+            train_fraction=fraction,
+            data_seed=seed,
+            max_valid_examples=self.max_valid_examples,
+            resume=resume,
+        )
 
 
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

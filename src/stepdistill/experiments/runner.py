@@ -65,10 +65,7 @@ def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]
             config=recipe.config(run.entry, run.seed),
             student=run.student,
             output_dir=folder,
-            train_fraction=run.fraction,
-            data_seed=run.seed,
-            resume=folder.exists(),  # an interrupted run continues from its last checkpoint
-            max_valid_examples=recipe.max_valid_examples,
+            run=recipe.run_settings(run.fraction, run.seed, resume=folder.exists()),
         )
     rows = []
     for run in runs:

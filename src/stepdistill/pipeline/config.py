@@ -25,7 +25,7 @@ export: {quantization: int8}   # optional: a CTranslate2 export of every student
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,13 @@ from stepdistill.experiments.recipe import MethodEntry, parse_method_entries
 from stepdistill.extraction.settings import TeacherSettings
 from stepdistill.serving.export import QUANTIZATIONS
 from stepdistill.tasks.task_file import is_task_file
+from stepdistill.training.config import RunSettings
 from stepdistill.training.methods import make_config
 
 KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
-TRAIN_KEYS = ("student", "methods", "settings", "train_fraction", "data_seed", "max_valid_examples")
+# the run settings a pipeline takes (it manages the teacher file and resuming itself)
+RUN_KEYS = ("train_fraction", "data_seed", "max_valid_examples")
+TRAIN_KEYS = ("student", "methods", "settings", *RUN_KEYS)
 EXPORT_KEYS = ("quantization",)
 
 
@@ -52,13 +55,17 @@ class TrainStage:
     student: str
     methods: tuple[MethodEntry, ...]
     settings: dict[str, Any] = field(default_factory=dict)
-    train_fraction: float = 1.0
-    data_seed: int = 0
-    max_valid_examples: int | None = None
+    run: RunSettings = field(default_factory=RunSettings)
 
     def config(self, entry: MethodEntry) -> Any:
         """The resolved training config of one method entry."""
         return make_config(entry.method, **{**self.settings, **entry.settings})
+
+    def run_settings(self, teacher_file: Path | None, *, resume: bool) -> RunSettings:
+        """The run-level settings of every student of the stage."""
+        return replace(
+            self.run, teacher_file=str(teacher_file) if teacher_file else None, resume=resume
+        )
 
 
 @dataclass(frozen=True)
@@ -153,9 +160,7 @@ def load_pipeline(
             student=student,
             methods=parse_method_entries(train["methods"], where),
             settings=dict(train.get("settings") or {}),
-            train_fraction=float(train.get("train_fraction", 1.0)),
-            data_seed=int(train.get("data_seed", 0)),
-            max_valid_examples=train.get("max_valid_examples"),
+            run=run_settings(train, where),
         )
         for entry in stage.methods:  # every setting is checked before anything runs
             stage.config(entry)
@@ -173,6 +178,12 @@ def load_pipeline(
         raise
     except (ValueError, TypeError) as error:
         raise DataError(f"{where}: {error}") from None
-    if not 0 < stage.train_fraction <= 1:
-        raise DataError(f"{where}: train.train_fraction must be in (0, 1]")
     return config
+
+
+def run_settings(train: dict[str, Any], where: str) -> RunSettings:
+    """The run settings of a pipeline's ``train`` section (each checked by ``RunSettings``)."""
+    try:
+        return RunSettings(**{key: train[key] for key in RUN_KEYS if key in train})
+    except ValueError as error:
+        raise DataError(f"{where}: train.{error}") from None

@@ -145,11 +145,8 @@ class PipelineRun:
             config=stage.config(entry),
             student=stage.student,
             output_dir=folder,
-            train_fraction=stage.train_fraction,
-            data_seed=stage.data_seed,
-            teacher_file=teacher_file,
-            resume=folder.exists(),  # a killed run continues from its last checkpoint
-            max_valid_examples=stage.max_valid_examples,
+            # a killed run continues from its last checkpoint
+            run=stage.run_settings(teacher_file, resume=folder.exists()),
         )
         return result.metrics
 

@@ -28,6 +28,7 @@ from stepdistill.models.folder import has_metrics, read_info, read_metrics
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.serving.engines import load_label_predictor
 from stepdistill.settings import check_choices, setting
+from stepdistill.training.config import RunSettings
 from stepdistill.training.methods import get_method, make_config
 from stepdistill.training.run import train_student
 
@@ -249,7 +250,7 @@ def run_self_training(
                 config=train_config,
                 student=base_student if config.init == "base" else str(previous),
                 output_dir=folder,
-                resume=folder.exists(),
+                run=RunSettings(resume=folder.exists()),
                 data_info={
                     **info.data_info,
                     "self_training": {

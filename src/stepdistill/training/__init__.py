@@ -1,6 +1,7 @@
 """Student training: methods, configs, input modes, the trainer and the run orchestration."""
 
 from stepdistill.training.config import (
+    RunSettings,
     SingleTaskConfig,
     StandardConfig,
     StepByStepConfig,
@@ -10,6 +11,7 @@ from stepdistill.training.methods import METHODS, get_method, make_config
 
 __all__ = [
     "METHODS",
+    "RunSettings",
     "SingleTaskConfig",
     "StandardConfig",
     "StepByStepConfig",

@@ -284,3 +284,40 @@ class SingleTaskConfig(TrainConfig):
         super().__post_init__()
         if not self.answer_marker.strip():
             raise ValueError("answer_marker must not be empty")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Settings of one training run that are not the method's: which data, which folder.
+
+    Declared once here: ``stepdistill train`` derives its flags from these fields, and
+    pipelines and recipes fill the same object.
+    """
+
+    train_fraction: float = setting(1.0, "share of the training split used")
+    data_seed: int = setting(0, "seed of the train subsample")
+    max_valid_examples: int | None = setting(
+        None, "validate on the first N validation examples (None: all)"
+    )
+    teacher_file: str | None = setting(
+        None,
+        "teacher JSONL from `stepdistill extract`, used in place of the shipped teacher outputs",
+    )
+    overwrite: bool = setting(False, "replace an existing output folder")
+    resume: bool = setting(False, "continue from the last checkpoint")
+    force: bool = setting(
+        False, "with --overwrite: replace a folder even if it is not a stepdistill output"
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train fraction must be in (0, 1], got {self.train_fraction}")
+        if self.max_valid_examples is not None and self.max_valid_examples < 1:
+            raise ValueError(
+                f"max_valid_examples must be at least 1, got {self.max_valid_examples}"
+            )
+        if self.overwrite and self.resume:
+            raise ValueError("overwrite and resume exclude each other: give one")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

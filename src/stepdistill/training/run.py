@@ -29,7 +29,7 @@ from stepdistill.models.folder import (
 from stepdistill.models.generation import TorchEngine
 from stepdistill.models.loading import Student, load_student
 from stepdistill.schema import Example
-from stepdistill.training.config import CHECKPOINTS, TrainConfig
+from stepdistill.training.config import CHECKPOINTS, RunSettings, TrainConfig
 from stepdistill.training.input_modes import InputMode, TaskPairs
 from stepdistill.training.label_predictor import LabelPredictor
 from stepdistill.training.methods import TrainingMethod, get_method
@@ -37,6 +37,8 @@ from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.sampling import GroupingKey
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_RUN = RunSettings()  # frozen: safe to share
 
 
 @dataclass
@@ -92,12 +94,9 @@ def train_student(
     config: TrainConfig,
     student: str | Student,
     output_dir: str | Path,
-    overwrite: bool = False,
-    resume: bool = False,
-    max_valid_examples: int | None = None,
+    run: RunSettings = DEFAULT_RUN,
     data_info: dict[str, Any] | None = None,
     inputs: Sequence[str | Path] = (),
-    force: bool = False,
 ) -> TrainResult:
     """Train a student with ``method`` on ``data`` and save it, evaluated, to ``output_dir``.
 
@@ -108,9 +107,9 @@ def train_student(
     in Hugging Face format, ``stepdistill.json``, ``metrics.json``, the model card and
     ``predictions_test.jsonl``; checkpoints go to ``checkpoints/``.
 
-    ``inputs``: the run's input files and folders, which ``overwrite`` never deletes (a local
-    student folder is one anyway); ``force``: ``overwrite`` a folder that is not a stepdistill
-    output.
+    ``run``: the run-level settings; of them, ``overwrite``, ``resume``, ``force`` and
+    ``max_valid_examples`` apply here (``data`` is already chosen). ``inputs``: the run's input
+    files and folders, which ``overwrite`` never deletes (a local student folder is one anyway).
 
     Raises:
         StepdistillError: the output folder exists (without ``overwrite``/``resume``), may not
@@ -120,13 +119,13 @@ def train_student(
     student_path = student if isinstance(student, str) else student.name
     output = prepare_output_dir(
         output_dir,
-        overwrite=overwrite,
-        resume=resume,
+        overwrite=run.overwrite,
+        resume=run.resume,
         inputs=[*inputs, student_path] if Path(student_path).exists() else list(inputs),
-        force=force,
+        force=run.force,
     )
     pairs, counts = training_pairs(training_method, data["train"], config)
-    valid = validation_examples(data, max_valid_examples)
+    valid = validation_examples(data, run.max_valid_examples)
     if isinstance(student, str):
         student = load_student(student)
     if config.lora_r > 0:
@@ -151,7 +150,7 @@ def train_student(
         "method": method,
         "label_source": config.label_source,
         "train_examples": counts,
-        **run_training(trainer, output / CHECKPOINTS, config, resume, validation),
+        **run_training(trainer, output / CHECKPOINTS, config, run.resume, validation),
         "validation_size": len(valid),
     }
     # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
@@ -430,24 +429,20 @@ def train_on_task(
     config: TrainConfig,
     student: str | Student,
     output_dir: str | Path,
-    train_fraction: float = 1.0,
-    data_seed: int = 0,
-    teacher_file: str | Path | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    max_valid_examples: int | None = None,
-    force: bool = False,
+    run: RunSettings = DEFAULT_RUN,
 ) -> TrainResult:
-    """``train_student`` on a task's own data (a task file, or a paper task's folder), with the
-    teacher records of ``teacher_file`` in place of any shipped ones; the trained folder records
-    where the data was, so that it can be evaluated again with nothing repeated.
+    """The training stage's entry: ``train_student`` on a task's own data (a task file, or a
+    paper task's folder), subsampled as ``run`` says, with the teacher records of
+    ``run.teacher_file`` in place of any shipped ones; the trained folder records where the
+    data was, so that it can be evaluated again with nothing repeated.
 
     The data is read and checked before anything is written.
     """
     if isinstance(student, str):
         student = load_student(student)
     separator = student.tokenizer.eos_token or "\n"
-    data = source.load(train_fraction=train_fraction, seed=data_seed, sep=separator)
+    data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
+    teacher_file = run.teacher_file
     if teacher_file is not None:
         data = attach_teacher_records(data, read_teacher_file(teacher_file))
     return train_student(
@@ -456,17 +451,14 @@ def train_on_task(
         config=config,
         student=student,
         output_dir=output_dir,
-        overwrite=overwrite,
-        resume=resume,
-        max_valid_examples=max_valid_examples,
+        run=run,
         data_info={
             **source.to_info(),
-            "train_fraction": train_fraction,
-            "data_seed": data_seed,
+            "train_fraction": run.train_fraction,
+            "data_seed": run.data_seed,
             "input_separator": separator,
             "notes": data.notes,
             "teacher_file": str(teacher_file) if teacher_file else None,
         },
         inputs=[*source.input_paths(), *([teacher_file] if teacher_file else [])],
-        force=force,
     )
