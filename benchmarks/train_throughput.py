@@ -160,7 +160,7 @@ def run_student(
                 if name == "reference":
                     loss = reference_loss(model, batch, weights)
                 else:
-                    parts = shared_mode.task_losses(model, batch, student.kind)
+                    parts = shared_mode.objective_losses(model, batch, student.kind)
                     loss = sum(weights[task] * value for task, value in parts.items())
             loss.backward()
             optimizers[name].step()

@@ -46,6 +46,7 @@ def test_each_config_loads_and_its_header_says_how_to_launch(path):
         assert config.deepspeed_config["zero_stage"] == int(path.stem[-1])
 
 
+@pytest.mark.slow
 def test_accelerate_launch_runs_the_train_command(tiny_llama_dir, paper_dir, tmp_path):
     out = tmp_path / "launched"
     single = next(path for path in CONFIGS if path.name == "single_gpu.yaml")  # on a CPU here

@@ -32,6 +32,20 @@ def modules() -> dict[str, Path]:
     return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
 
+def names_bound_in(package: str) -> set[str]:
+    """Names a package's ``__init__`` imports or defines itself (none for a plain module)."""
+    init = PACKAGE.parent.joinpath(*package.split("."), "__init__.py")
+    if not init.is_file():
+        return set()
+    bound: set[str] = set()
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom):
+            bound.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    return bound
+
+
 def imports(path: Path, known: set[str]) -> set[str]:
     """Every stepdistill module ``path`` imports, at the top or inside a function."""
     found: set[str] = set()
@@ -44,9 +58,12 @@ def imports(path: Path, known: set[str]) -> set[str]:
             if node.level:  # relative import
                 anchor = (package or module_name(path)).split(".")
                 base = ".".join([*anchor[: len(anchor) - node.level + 1], base]).strip(".")
-            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
-            # "from pkg import submodule" imports the submodule; "from mod import name" the module
-            names = [names[-1]] + [n for n in names[:-1] if n in known]
+            bound = names_bound_in(base)
+            names = [f"{base}.{alias.name}" for alias in node.names if alias.name not in bound]
+            # "from pkg import submodule" imports the submodule; "from mod import name" the
+            # module (also when the name is a function that pkg's __init__ binds over a
+            # submodule of that name: stepdistill.extraction's extract)
+            names = [base] + [n for n in names if n in known]
         else:
             continue
         found.update(name for name in names if name in known)
@@ -110,7 +127,53 @@ def test_the_walker_finds_imports_and_orders_stages():
     flows (the teacher importing training code would be a violation)."""
     found, layers = graph(), readme_layers()
     assert "stepdistill.models.loading" in found["stepdistill.teacher.local_backend"]
-    assert "stepdistill.training.label_predictor" in found["stepdistill.serving.engines"]
+    assert "stepdistill.training" in found["stepdistill.serving.engines"]
     order = ["tasks", "data", "models", "teacher", "extraction", "training", "serving", "cli"]
     assert [layers[name] for name in order] == sorted(layers[name] for name in order)
     assert layer_of("stepdistill.training.run", layers) > layer_of("stepdistill.teacher", layers)
+
+
+def readme_stages() -> dict[str, str]:
+    """Stage package -> its entry, from the README's table of stage entries."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("<!-- stages:", 1)[1].split("<!-- end stages -->", 1)[0]
+    stages: dict[str, str] = {}
+    for row in table.splitlines():
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        names = re.findall(r"`([\w.]+)`", cells[0]) if len(cells) >= 3 else []
+        if names:
+            stages[names[0]] = cells[2]
+    return stages
+
+
+def internal_imports(edges: dict[str, set[str]], stages: set[str]) -> list[str]:
+    """Imports of a stage's modules (``stepdistill.<stage>.<module>``) from outside it."""
+    found = []
+    for module, targets in edges.items():
+        for target in sorted(targets):
+            parts = target.split(".")
+            if len(parts) > 2 and parts[1] in stages and module.split(".")[1:2] != parts[1:2]:
+                found.append(f"{module} imports {target}: import from stepdistill.{parts[1]}")
+    return found
+
+
+def test_stages_are_reached_only_through_their_package():
+    stages = readme_stages()
+    assert {"extraction", "training", "serving", "experiments", "pipeline"} <= set(stages)
+    assert internal_imports(graph(), set(stages)) == []
+    # each entry the README names is what the stage's package offers
+    import importlib
+
+    for stage, entry in stages.items():
+        offered = set(importlib.import_module(f"stepdistill.{stage}").__all__)
+        named = set(re.findall(r"`(\w+)`", entry))
+        assert named and named <= offered, (stage, named - offered)
+
+
+def test_the_stage_check_catches_an_internal_import():
+    edges = {"stepdistill.demo": {"stepdistill.training.run", "stepdistill.training"}}
+    assert internal_imports(edges, {"training"}) == [
+        "stepdistill.demo imports stepdistill.training.run: import from stepdistill.training"
+    ]
+    own = {"stepdistill.training.run": {"stepdistill.training.methods"}}
+    assert internal_imports(own, {"training"}) == []

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 
 
+@pytest.mark.slow
 def test_two_process_cpu_run_logs_the_effective_batch(tiny_t5_dir, paper_dir, tmp_path):
     out = tmp_path / "ddp"
     command = [str(TORCHRUN), "--standalone", "--nproc_per_node", "2", "-m", "stepdistill", "train"]

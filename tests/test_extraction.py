@@ -195,6 +195,7 @@ def extract_command(server, paper_dir, output):
     ]
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_then_rerun_sends_nothing_twice_and_gives_the_same_file(
     paper_dir, tmp_path
 ):

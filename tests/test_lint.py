@@ -44,3 +44,14 @@ def test_no_eval_or_exec_in_the_package():
             ):
                 offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
+
+
+MYPY = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(MYPY is None, reason="mypy is not installed (pip install -e '.[test]')")
+def test_the_package_type_checks():
+    """mypy in basic mode over src/ (settings in pyproject.toml) finds no error."""
+    result = subprocess.run([MYPY], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from stepdistill.tasks import get_task
@@ -72,3 +74,18 @@ def test_non_text_completion_is_a_failed_parse():
 def test_cut_at_stop_uses_the_earliest_marker():
     assert cut_at_stop("a Q: b Premise: c", ("Premise:", "Q:")) == "a "
     assert cut_at_stop("abc", ()) == "abc"
+
+
+# 9: parsing is linear -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [200_000, 1_000_000])
+def test_parsing_a_huge_completion_takes_no_time(size):
+    svamp = get_task("svamp")
+    started = time.perf_counter()
+    parsed = parse_completion("The answer is " + "(" * size, svamp.answer_pattern, svamp.label_kind)
+    assert not parsed.ok and time.perf_counter() - started < 0.5
+    parsed = parse_completion(
+        "x" * size + " The answer is ( 1 + 2 ).", svamp.answer_pattern, svamp.label_kind
+    )
+    assert time.perf_counter() - started < 1.0

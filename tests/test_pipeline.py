@@ -182,6 +182,7 @@ def cached(cache: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_during_extraction_then_during_training_resumes_without_repeats(
     tmp_path, tiny_t5_dir
 ):

@@ -271,6 +271,7 @@ def hostile(i: int) -> dict:
     return kinds[i % len(kinds)]
 
 
+@pytest.mark.slow
 def test_load_with_hostile_requests_mixed_in(sbs_model, tmp_path):
     """200 concurrent requests, every tenth hostile: each good one gets 200 and the answer it
     gets alone, each hostile one a 4xx, memory stays bounded, /health answers throughout."""

@@ -9,7 +9,7 @@ from transformers import TrainingArguments
 from stepdistill.models import load_student
 from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder
 from stepdistill.training import get_method, make_config
-from stepdistill.training.features import TaskBatchCollator
+from stepdistill.training.features import ObjectiveBatchCollator
 from stepdistill.training.trainer import DistillTrainer
 from tiny import arithmetic_examples
 
@@ -57,7 +57,7 @@ def test_step_by_step_loss_is_alpha_label_plus_one_minus_alpha_rationale(
         student.tokenizer, student.kind, max_input_length=64, max_target_length=64
     )
     items = [{task: encoder.encode(*pair) for task, pair in item.items()} for item in pairs]
-    batch = TaskBatchCollator(student.tokenizer.pad_token_id, student.kind)(items)
+    batch = ObjectiveBatchCollator(student.tokenizer.pad_token_id, student.kind)(items)
     trainer = DistillTrainer(
         model=student.model,
         args=TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[]),

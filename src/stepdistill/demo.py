@@ -106,13 +106,16 @@ def run_demo(
     only ``data_dir``; else a generated arithmetic task.
     """
     from stepdistill.data.task_source import task_source
-    from stepdistill.extraction import ExtractionConfig, attach_teacher_records, extract
-    from stepdistill.extraction.settings import TeacherSettings, prompting
+    from stepdistill.extraction import (
+        ExtractionConfig,
+        TeacherSettings,
+        attach_teacher_records,
+        extract,
+        prompting,
+    )
     from stepdistill.models import load_student
     from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
-    from stepdistill.training import get_method, make_config
-    from stepdistill.training.config import RunSettings
-    from stepdistill.training.run import train_student
+    from stepdistill.training import RunSettings, get_method, make_config, train_student
 
     backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work
     output = Path(output)
@@ -153,12 +156,13 @@ def run_demo(
         {
             "input": e.input,
             "gold": e.label,
-            "teacher": e.teacher.teacher_label,
-            "rationale": e.teacher.rationale,
-            "kept": e.teacher.usable,
-            "why_not": e.teacher.filtered or e.teacher.error,
+            "teacher": record.teacher_label,
+            "rationale": record.rationale,
+            "kept": record.usable,
+            "why_not": record.filtered or record.error,
         }
         for e in data["train"][:6]
+        if (record := e.teacher) is not None
     ]
     results = {}
     skipped = {}

@@ -43,7 +43,10 @@ def default_of(config_field: Field) -> Any:
     """A field's default value (for help texts and tests)."""
     if config_field.default is not MISSING:
         return config_field.default
-    return config_field.default_factory()  # type: ignore[misc]
+    factory = config_field.default_factory
+    if callable(factory):
+        return factory()
+    return None
 
 
 def check_choices(config: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.cli.data_commands import add_task_options, task_source_of
 from stepdistill.errors import StepdistillError
-from stepdistill.extraction.settings import TeacherSettings
+from stepdistill.extraction import TeacherSettings
 
 
 class _Placeholders(dict):
@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from stepdistill.extraction.settings import TeacherSettings, prompting
+    from stepdistill.extraction import TeacherSettings, prompting
     from stepdistill.prompts import (
         few_shot_messages,
         few_shot_text,
@@ -134,9 +134,13 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from stepdistill.extraction import extract
-    from stepdistill.extraction.extract import reasoning_requests
-    from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
+    from stepdistill.extraction import (
+        TeacherSettings,
+        estimate,
+        extract,
+        prompting,
+        reasoning_requests,
+    )
 
     overrides = config_overrides(args, args.teacher_fields)
     settings = TeacherSettings.from_options(overrides, "extract")
@@ -193,7 +197,8 @@ def run_judge(args: argparse.Namespace) -> int:
     import asyncio
 
     from stepdistill.data.io import write_jsonl
-    from stepdistill.extraction import apply_filters, judge_records, score_agreement
+    from stepdistill.extraction import JudgeReport, apply_filters, judge_records, score_agreement
+    from stepdistill.schema import TeacherRecord
     from stepdistill.teacher.cache import CompletionCache
 
     settings = TeacherSettings.from_options(config_overrides(args, args.judge_fields), "judge")
@@ -208,18 +213,16 @@ def run_judge(args: argparse.Namespace) -> int:
     examples = [e for e in data[settings.split][: settings.limit] if e.teacher is not None]
     if not examples:
         raise StepdistillError(f"no teacher record to judge in the {settings.split} split")
-    judge, prompt = settings.make_judge(None)
-    if judge is None:  # no --judge: the default teacher model judges
-        judge = settings.make_teacher()
+    judge, prompt = settings.make_judge()  # no --judge: the default teacher model judges
     cache = CompletionCache(
         settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
     )
 
-    async def main() -> tuple[list, object]:
+    async def main() -> tuple[list[TeacherRecord], JudgeReport]:
         try:
             return await judge_records(
                 examples,
-                [e.teacher for e in examples],
+                [e.teacher for e in examples if e.teacher is not None],
                 judge,
                 prompt,
                 cache=cache,

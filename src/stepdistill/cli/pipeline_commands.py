@@ -33,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from stepdistill.pipeline import load_pipeline, run_pipeline
-    from stepdistill.pipeline.runner import plan
+    from stepdistill.pipeline import load_pipeline, plan, run_pipeline
 
     overrides = list(args.set)
     if args.max_cost is not None:
@@ -50,7 +49,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def register_self_training(subparsers: argparse._SubParsersAction) -> None:
     from stepdistill.cli.config_options import add_config_options
-    from stepdistill.pipeline.self_training import SelfTrainingConfig
+    from stepdistill.pipeline import SelfTrainingConfig
 
     command = subparsers.add_parser(
         "self-train",
@@ -74,7 +73,7 @@ def register_self_training(subparsers: argparse._SubParsersAction) -> None:
 def run_self_training_command(args: argparse.Namespace) -> int:
     from stepdistill.cli.config_options import config_overrides
     from stepdistill.errors import StepdistillError
-    from stepdistill.pipeline.self_training import SelfTrainingConfig, run_self_training
+    from stepdistill.pipeline import SelfTrainingConfig, run_self_training
 
     try:
         config = SelfTrainingConfig(**config_overrides(args, args.self_training_fields))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.errors import StepdistillError
-from stepdistill.serving.export import QUANTIZATIONS
-from stepdistill.serving.limits import ServeLimits
+from stepdistill.serving import QUANTIZATIONS, ServeLimits
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -85,8 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         raise StepdistillError("serving needs: pip install 'stepdistill[serve]'") from None
-    from stepdistill.serving import Predictor
-    from stepdistill.serving.app import create_app
+    from stepdistill.serving import Predictor, create_app
 
     try:
         limits = ServeLimits(**config_overrides(args, args.limit_fields))
@@ -115,7 +113,7 @@ def run_export(args: argparse.Namespace) -> int:
     import json
 
     from stepdistill.data.io import write_json
-    from stepdistill.serving.export import export_ctranslate2
+    from stepdistill.serving import export_ctranslate2
 
     output = export_ctranslate2(
         args.model, args.output, quantization=args.quantization, overwrite=args.overwrite
@@ -128,7 +126,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.data_dir:
         from stepdistill.data.paper import load_paper_task
         from stepdistill.models.folder import read_info
-        from stepdistill.serving.engines import load_label_predictor
+        from stepdistill.serving import load_label_predictor
 
         original = load_label_predictor(args.model)
         exported = load_label_predictor(output)

@@ -10,8 +10,7 @@ from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.cli.data_commands import add_task_options, task_source_of
 from stepdistill.data.task_source import task_source
 from stepdistill.errors import StepdistillError
-from stepdistill.training.config import RunSettings, TrainConfig
-from stepdistill.training.methods import METHODS
+from stepdistill.training import METHODS, RunSettings, TrainConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,8 +58,7 @@ def config_groups() -> list[tuple[str, type]]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from stepdistill.training.methods import make_config
-    from stepdistill.training.run import train_on_task
+    from stepdistill.training import make_config, train_on_task
 
     try:
         config = make_config(args.method, **config_overrides(args, args.config_fields))
@@ -93,7 +91,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from stepdistill.data.io import write_jsonl
     from stepdistill.data.task_source import task_source_from_info
     from stepdistill.models.folder import read_info
-    from stepdistill.serving.engines import load_label_predictor
+    from stepdistill.serving import load_label_predictor
 
     info = read_info(args.model)
     predictor = load_label_predictor(args.model, info=info)

@@ -69,7 +69,7 @@ def examples_to_dataset(examples: list[Example]) -> datasets.Dataset:
 def _record(row: dict[str, Any]) -> TeacherRecord | None:
     if row["parse_ok"] is None:
         return None
-    values = {name: row.get(column) for name, column in TEACHER_COLUMNS.items()}
+    values: dict[str, Any] = {name: row.get(column) for name, column in TEACHER_COLUMNS.items()}
     # an absent value takes the field's default (teacher "", meta {}); required ones stay None
     values = {
         name: value for name, value in values.items() if value is not None or name in _REQUIRED

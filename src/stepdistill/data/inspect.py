@@ -16,11 +16,15 @@ def teacher_summary(examples: list[Example], task: Task) -> dict[str, Any] | Non
     Accuracy is over every row with a gold label, an unparsable completion counting as wrong,
     as the reference computes it.
     """
-    records = [example.teacher for example in examples]
-    if not records or any(record is None for record in records):
+    records = [example.teacher for example in examples if example.teacher is not None]
+    if not records or len(records) != len(examples):
         return None
     metric = task.metric
-    scored = [(ex.teacher.teacher_label, ex.label) for ex in examples if ex.label is not None]
+    scored = [
+        (record.teacher_label, example.label)
+        for example, record in zip(examples, records, strict=True)
+        if example.label is not None
+    ]
     failures = Counter(r.reason or "unknown" for r in records if not r.parse_ok)
     summary: dict[str, Any] = {
         "teacher": records[0].teacher,

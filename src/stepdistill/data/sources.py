@@ -114,6 +114,8 @@ def read_split_rows(source: SplitSource) -> Rows:
         except Exception as error:  # a hub or builder error; the message says which
             raise DataError(f"hf:{source.hf}: {type(error).__name__}: {error}") from None
         return _dataset_rows(dataset, f"hf:{source.hf}", source.split)
+    if source.path is None:
+        raise DataError("a data source needs a path or a hub dataset")
     path = Path(source.path)
     if path.is_dir():
         import datasets

@@ -12,8 +12,7 @@ from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
 from stepdistill.tasks.task_file import is_task_file
-from stepdistill.training.config import RunSettings
-from stepdistill.training.methods import get_method, make_config
+from stepdistill.training import RunSettings, get_method, make_config
 
 RECIPE_KEYS = {
     "name",

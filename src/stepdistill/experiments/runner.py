@@ -45,7 +45,7 @@ def grid(recipe: Recipe) -> list[Run]:
 
 def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]:
     """Train every run of the grid that has no metrics.json yet; returns one row per run."""
-    from stepdistill.training.run import train_on_task
+    from stepdistill.training import train_on_task
 
     runs = grid(recipe)
     many = len(recipe.students) > 1

@@ -1,13 +1,19 @@
-"""Teacher rationale extraction: prompts in, TeacherRecord JSONL out."""
+"""Stage one, extraction: teacher settings in (``TeacherSettings``), teacher records and their
+report out (``extract``); voting, filters, the judge and teacher files.
+
+Everything outside this package imports from here, never from its modules.
+"""
 
 from stepdistill.extraction.extract import (
     ExtractionConfig,
     ExtractionReport,
     extract,
     extract_async,
+    reasoning_requests,
 )
 from stepdistill.extraction.filters import FILTERS, apply_filters, parse_filter
-from stepdistill.extraction.judge import judge_records, score_agreement
+from stepdistill.extraction.judge import JudgeReport, judge_records, score_agreement
+from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.extraction.vote import majority_vote
 
@@ -15,13 +21,18 @@ __all__ = [
     "FILTERS",
     "ExtractionConfig",
     "ExtractionReport",
+    "JudgeReport",
+    "TeacherSettings",
     "apply_filters",
     "attach_teacher_records",
+    "estimate",
     "extract",
     "extract_async",
     "judge_records",
     "majority_vote",
     "parse_filter",
+    "prompting",
     "read_teacher_file",
+    "reasoning_requests",
     "score_agreement",
 ]

@@ -182,12 +182,12 @@ def build_record(
     samples = [_sample_view(p, t, e) for p, t, e in zip(parsed, texts, errors, strict=True)]
     meta = {**provenance, "votes": len(agreeing), "samples": samples if len(texts) > 1 else None}
     if label is None:
+        reason: str | None = REQUEST_FAILED
         if all(text is None for text in texts):
-            reason = REQUEST_FAILED
             error = f"{REQUEST_FAILED}: " + (next((e for e in errors if e), None) or "unknown")
         else:
             failure = next(p for p in parsed if p.error)
-            reason, error = failure.reason, failure.error
+            reason, error = failure.reason, failure.error or ""
         first = next((t for t in texts if t is not None), None)
         return TeacherRecord(
             example.id,
@@ -240,7 +240,7 @@ async def extract_async(
             budget=budget,
         )
         report.add(stats)
-        if stats.not_sent_over_budget:
+        if stats.not_sent_over_budget and budget is not None:
             raise BudgetReached(
                 f"teacher budget {budget.max_cost:g} reached: {report.sent} requests sent, "
                 f"{report.cached} from the cache, {report.not_sent_over_budget} not sent (spent "
@@ -261,12 +261,13 @@ async def extract_async(
             if follow_up is None:
                 continue
             answer = next(answer_iter)
+            reasoning_text = texts[i] or ""  # a follow-up was only asked of a finished one
             if answer.text is None:
                 texts[i], errors[i] = None, answer.error
             elif follow_up.messages:
-                texts[i] = f"{texts[i].strip()}\n{answer.text.strip()}"
+                texts[i] = f"{reasoning_text.strip()}\n{answer.text.strip()}"
             else:
-                texts[i] = f"{texts[i].strip()} {style.answer_lead}{answer.text}"
+                texts[i] = f"{reasoning_text.strip()} {style.answer_lead}{answer.text}"
     provenance = {
         "prompt": {
             "task": task.name,

@@ -108,11 +108,11 @@ async def judge_records(
             "errors": [error for _, _, error in results if error] or None,
         }
         best = max(scored, key=lambda pair: pair[1]) if scored else None  # ties: the first
-        rationale = best[0] if (best and select) else record.rationale
+        kept = best[0] if (best and select) else record.rationale
         score = best[1] if best and select else (scored[0][1] if scored else None)
         judged[position] = replace(
             record,
-            rationale=rationale,
+            rationale=kept,
             judge_score=float(score) if score is not None else None,
             meta={**record.meta, "judge": meta_judge},
         )

@@ -21,7 +21,13 @@ from stepdistill.prompts import (
     style_for,
 )
 from stepdistill.settings import check_choices, setting
-from stepdistill.teacher import DEFAULT_TEACHER, GenerationSettings, RetryPolicy, teacher_backend
+from stepdistill.teacher import (
+    DEFAULT_TEACHER,
+    GenerationSettings,
+    RetryPolicy,
+    Teacher,
+    teacher_backend,
+)
 from stepdistill.teacher import make_teacher as build_teacher
 from stepdistill.teacher.openai_backend import ENDPOINTS
 from stepdistill.teacher.runner import Budget
@@ -155,21 +161,21 @@ class TeacherSettings:
         except ValueError as error:
             raise StepdistillError(str(error)) from None
 
-    def make_judge(self, teacher: Any) -> tuple[Any, JudgePrompt]:
-        """The judge (a teacher backend; ``teacher`` when none is named, or the same spec)
-        and its rubric."""
+    def make_judge(self, teacher: Teacher | None = None) -> tuple[Teacher, JudgePrompt]:
+        """The judge and its rubric: the named judge; else ``teacher`` (also when the judge
+        is the same spec), or, without one, the teacher these settings name."""
         prompt = load_judge(self.judge_prompt)
         if teacher is not None and (self.judge is None or self.judge == self.teacher):
             return teacher, prompt
         if self.judge is None:
-            return None, prompt
+            return self.make_teacher(), prompt
         return self._build(self.judge, self.judge_base_url), prompt
 
-    def make_teacher(self) -> Any:
+    def make_teacher(self) -> Teacher:
         """The teacher, given the options its backend takes (the rest are for HTTP teachers)."""
         return self._build(self.teacher, self.base_url)
 
-    def _build(self, spec: str, base_url: str | None) -> Any:
+    def _build(self, spec: str, base_url: str | None) -> Teacher:
         backend, _ = teacher_backend(spec)
         options = {
             "base_url": base_url,

@@ -151,7 +151,7 @@ def build_info(
     method: str,
     config: dict[str, Any],
     prompts: dict[str, Any],
-    student: dict[str, str],
+    student: dict[str, Any],
     max_new_tokens: int,
     data_info: dict[str, Any] | None,
 ) -> dict[str, Any]:

@@ -34,12 +34,11 @@ import yaml
 from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
-from stepdistill.experiments.recipe import MethodEntry, parse_method_entries
-from stepdistill.extraction.settings import TeacherSettings
-from stepdistill.serving.export import QUANTIZATIONS
+from stepdistill.experiments import MethodEntry, parse_method_entries
+from stepdistill.extraction import TeacherSettings
+from stepdistill.serving import QUANTIZATIONS
 from stepdistill.tasks.task_file import is_task_file
-from stepdistill.training.config import RunSettings
-from stepdistill.training.methods import make_config
+from stepdistill.training import RunSettings, make_config
 
 KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
 # the run settings a pipeline takes (it manages the teacher file and resuming itself)

@@ -18,9 +18,7 @@ from typing import Any
 
 from stepdistill.data.io import write_json
 from stepdistill.errors import StepdistillError
-from stepdistill.extraction import extract
-from stepdistill.extraction.extract import reasoning_requests
-from stepdistill.extraction.settings import estimate, prompting
+from stepdistill.extraction import TeacherSettings, estimate, extract, prompting, reasoning_requests
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig
 from stepdistill.pipeline.report import write_report
@@ -63,8 +61,15 @@ class PipelineRun:
 
     # --- extraction -------------------------------------------------------------------------
 
+    @property
+    def teacher(self) -> TeacherSettings:
+        """The pipeline's extraction settings (only asked of a pipeline that has them)."""
+        if self.config.teacher is None:
+            raise StepdistillError(f"{self.config.path} has no teacher section")
+        return self.config.teacher
+
     def teacher_fingerprint(self) -> str:
-        settings = self.config.teacher
+        settings = self.teacher
         return _fingerprint({"task": self.source.to_info(), "teacher": settings.to_dict()})
 
     def extraction_done(self) -> bool:
@@ -74,7 +79,7 @@ class PipelineRun:
         ) == self.teacher_fingerprint()
 
     def extraction_plan(self) -> dict[str, Any]:
-        settings = self.config.teacher
+        settings = self.teacher
         examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
         style, exemplars, zero_shot = prompting(self.source, settings)
         config = settings.extraction_config(style, zero_shot)
@@ -82,7 +87,7 @@ class PipelineRun:
         return {"examples": len(examples), **estimate(requests, settings, zero_shot)}
 
     def extract(self) -> dict[str, Any]:
-        settings = self.config.teacher
+        settings = self.teacher
         examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
         style, exemplars, zero_shot = prompting(self.source, settings)
         started = time.perf_counter()
@@ -134,7 +139,7 @@ class PipelineRun:
         return True
 
     def train(self, entry: Any) -> dict[str, Any]:
-        from stepdistill.training.run import train_on_task
+        from stepdistill.training import train_on_task
 
         stage = self.config.train
         folder = self.student_folder(entry.label)
@@ -156,12 +161,13 @@ class PipelineRun:
         return self.output / f"{label}-{self.config.export_quantization}"
 
     def export(self, label: str) -> dict[str, Any]:
-        from stepdistill.serving.export import export_ctranslate2
+        from stepdistill.serving import export_ctranslate2
 
+        quantization = self.config.export_quantization or "int8"
         folder = export_ctranslate2(
             self.student_folder(label),
             self.export_folder(label),
-            quantization=self.config.export_quantization,
+            quantization=quantization,
             overwrite=True,  # only ever a folder this pipeline started and did not finish
         )
         return {"folder": str(folder), "quantization": self.config.export_quantization}

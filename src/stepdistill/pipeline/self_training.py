@@ -26,11 +26,9 @@ from stepdistill.errors import StepdistillError
 from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.folder import has_metrics, read_info, read_metrics
 from stepdistill.schema import Example, TeacherRecord
-from stepdistill.serving.engines import load_label_predictor
+from stepdistill.serving import load_label_predictor
 from stepdistill.settings import check_choices, setting
-from stepdistill.training.config import RunSettings
-from stepdistill.training.methods import get_method, make_config
-from stepdistill.training.run import train_student
+from stepdistill.training import RunSettings, get_method, make_config, train_student
 
 logger = logging.getLogger(__name__)
 

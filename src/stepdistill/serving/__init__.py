@@ -1,6 +1,31 @@
-"""Prediction with trained students: the Predictor, engines, export, and an HTTP server."""
+"""Stage three, serving: a trained or exported folder in, predictions out (``Predictor``,
+``load_label_predictor``); CTranslate2 export; the HTTP app (``create_app``, ``ServeLimits``).
+
+Everything outside this package imports from here, never from its modules. The HTTP app needs
+the ``serve`` extra, so it is imported when first asked for.
+"""
+
+from typing import Any
 
 from stepdistill.serving.engines import load_label_predictor
+from stepdistill.serving.export import QUANTIZATIONS, export_ctranslate2
+from stepdistill.serving.limits import ServeLimits
 from stepdistill.serving.predictor import Prediction, Predictor
 
-__all__ = ["Prediction", "Predictor", "load_label_predictor"]
+__all__ = [
+    "QUANTIZATIONS",
+    "Prediction",
+    "Predictor",
+    "ServeLimits",
+    "create_app",
+    "export_ctranslate2",
+    "load_label_predictor",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":  # fastapi, from the serve extra
+        from stepdistill.serving.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

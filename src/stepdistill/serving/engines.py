@@ -11,9 +11,7 @@ from stepdistill.models.encoding import PairEncoder
 from stepdistill.models.folder import ModelInfo, read_info
 from stepdistill.models.generation import TorchEngine
 from stepdistill.registry import Registry
-from stepdistill.training.config import TrainConfig
-from stepdistill.training.label_predictor import Engine, LabelPredictor
-from stepdistill.training.methods import get_method, make_config
+from stepdistill.training import Engine, LabelPredictor, TrainConfig, get_method, make_config
 
 PYTORCH = "pytorch"
 

@@ -68,13 +68,14 @@ class Predictor:
                 comes after a rationale.
         """
         texts = [self.format_input(row) for row in inputs]
+        outputs: list[tuple[str | None, str | None]]
         if score_labels:
             outputs = [(label, None) for label in self._scored_labels(texts, batch_size)]
         else:
             outputs = self.labels.outputs(texts, batch_size=batch_size, progress=progress)
-        rationales = [why for _, why in outputs]
+        rationales: list[str | None] = [why for _, why in outputs]
         if rationale and any(why is None for why in rationales):
-            rationales = self._rationales(texts, batch_size)
+            rationales = list(self._rationales(texts, batch_size))
         return [
             Prediction(label, why if rationale else None)
             for (label, _), why in zip(outputs, rationales, strict=True)
@@ -113,6 +114,6 @@ class Predictor:
         )
         width = len(candidates)
         return [
-            candidates[max(range(width), key=lambda j, i=i: scores[i * width + j])]
-            for i in range(len(texts))
+            candidates[max(range(width), key=lambda j: scores[row * width + j])]
+            for row in range(len(texts))
         ]

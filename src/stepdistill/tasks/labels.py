@@ -172,4 +172,5 @@ def label_kind_to_dict(kind: LabelKind) -> dict[str, object]:
 
 def label_kind_from_dict(data: dict[str, Any]) -> LabelKind:
     """Rebuild a label kind saved by ``label_kind_to_dict``."""
-    return LABEL_KINDS.get(data.get("name")).from_dict(data)
+    kind_class: Any = LABEL_KINDS.get(str(data.get("name")))
+    return kind_class.from_dict(data)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import logging
 import os
-import random
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -126,7 +125,7 @@ class OpenAITeacher:
         # ``chat.completions.create``, without its per-call parameter transform and response
         # model validation, which cost about a millisecond of CPU a request (a tenth of the
         # throughput at concurrency 16 on two cores).
-        data = await self._client.post(f"/{PATHS[self.endpoint]}", body=body, cast_to=object)
+        data: Any = await self._client.post(f"/{PATHS[self.endpoint]}", body=body, cast_to=object)
         choice = data["choices"][0]
         text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
         if not isinstance(text, str):
@@ -162,7 +161,7 @@ class OpenAITeacher:
                 error = f"unreadable response: {type(bad_body).__name__}: {str(bad_body)[:200]}"
             error = self._scrub(error)
             if attempt < self.retry.max_attempts:
-                delay = self.retry.delay(attempt, retry_after, random)
+                delay = self.retry.delay(attempt, retry_after)
                 logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)
                 await self._sleep(delay)
         return Completion(text=None, error=error, attempts=self.retry.max_attempts)

@@ -1,4 +1,4 @@
-"""Training batches of separate per-task sequences, and the loss of a causal student."""
+"""Training batches of separate per-objective sequences, and the loss of a causal student."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from stepdistill.models.encoding import IGNORE_INDEX, Encoded, attention_mask, p
 from stepdistill.models.kinds import CAUSAL
 
 
-class TaskBatchCollator:
-    """Collates items ``{task: Encoded}`` into ``{task: {input_ids, attention_mask, labels}}``."""
+class ObjectiveBatchCollator:
+    """Collates items ``{objective: Encoded}`` into
+    ``{objective: {input_ids, attention_mask, labels}}``."""
 
     def __init__(self, pad_token_id: int, kind: str):
         self.pad_token_id = pad_token_id
@@ -20,10 +21,10 @@ class TaskBatchCollator:
 
     def __call__(self, items: Sequence[dict[str, Encoded]]) -> dict[str, dict[str, torch.Tensor]]:
         batch: dict[str, dict[str, torch.Tensor]] = {}
-        for task in items[0]:
-            encoded = [item[task] for item in items]
+        for objective in items[0]:
+            encoded = [item[objective] for item in items]
             inputs = [e.input_ids for e in encoded]
-            batch[task] = {
+            batch[objective] = {
                 "input_ids": pad(inputs, self.pad_token_id),
                 "attention_mask": attention_mask(inputs),
                 "labels": pad([e.labels for e in encoded], IGNORE_INDEX),

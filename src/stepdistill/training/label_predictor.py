@@ -85,8 +85,9 @@ class LabelPredictor:
     ) -> list[str] | None:
         """A greedy rationale for each input from the method's rationale task, or None when
         the method has none (its rationale comes with the label, or it never learned one)."""
-        requests = [self.method.rationale_request(text, self.config) for text in inputs]
-        if not requests or any(request is None for request in requests):
+        asked = [self.method.rationale_request(text, self.config) for text in inputs]
+        requests = [request for request in asked if request is not None]
+        if not requests or len(requests) != len(asked):
             return None
         return self.engine.generate(
             [source for source, _ in requests],

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from stepdistill.data.label_sources import LABEL_SOURCES
 from stepdistill.registry import Registry
@@ -20,12 +21,12 @@ from stepdistill.training.config import (
     TrainConfig,
 )
 from stepdistill.training.input_modes import (
-    LABEL_TASK,
-    RATIONALE_TASK,
+    LABEL_OBJECTIVE,
+    RATIONALE_OBJECTIVE,
     InputMode,
     InputPrefixes,
+    ObjectivePairs,
     SharedInput,
-    TaskPairs,
 )
 
 
@@ -34,53 +35,61 @@ def training_label(example: Example, label_source: str) -> str | None:
     return LABEL_SOURCES.get(label_source).label(example)
 
 
+def label_of(example: Example, config: TrainConfig) -> str:
+    """The training label of an example that ``build`` kept (so it has one)."""
+    return training_label(example, config.label_source) or ""
+
+
 def usable_rationale(example: Example) -> str | None:
     """The teacher's rationale, if its completion parsed and no filter set it aside."""
     record = example.teacher
-    if record is None or not record.usable or not (record.rationale or "").strip():
+    if record is None or not record.usable:
         return None
-    return record.rationale.strip()
+    return (record.rationale or "").strip() or None
+
+
+ConfigT = TypeVar("ConfigT", bound=TrainConfig)
 
 
 @dataclass(frozen=True)
-class TrainingMethod:
+class TrainingMethod(Generic[ConfigT]):
     """A method: its config class, the task pairs it trains on, how its inputs reach the
     student (``input_mode``), how it reads predictions and how it describes itself."""
 
     name: str
-    config_class: type[TrainConfig]
+    config_class: type[ConfigT]
     needs_rationale: bool
 
-    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs:
+    def pairs(self, example: Example, config: ConfigT) -> ObjectivePairs:
         """The (source, target) pair of each task for one usable example."""
         raise NotImplementedError
 
-    def describe(self, config: TrainConfig) -> str:
+    def describe(self, config: ConfigT) -> str:
         """One line for model cards and reports."""
         raise NotImplementedError
 
-    def input_mode(self, config: TrainConfig) -> InputMode:
+    def input_mode(self, config: ConfigT) -> InputMode:
         """How the tasks' inputs reach the student (chosen here, once)."""
         return InputPrefixes()
 
-    def loss_weights(self, config: TrainConfig) -> dict[str, float]:
-        return {LABEL_TASK: 1.0}
+    def loss_weights(self, config: ConfigT) -> dict[str, float]:
+        return {LABEL_OBJECTIVE: 1.0}
 
-    def label_source_text(self, text: str, config: TrainConfig) -> str:
+    def label_source_text(self, text: str, config: ConfigT) -> str:
         """The model input that asks for the label (the only task run at inference)."""
-        return self.input_mode(config).source(LABEL_TASK, text)
+        return self.input_mode(config).source(LABEL_OBJECTIVE, text)
 
-    def label_output_prefix(self, config: TrainConfig) -> str:
+    def label_output_prefix(self, config: ConfigT) -> str:
         """Text the student's output starts with before the label (given, not generated)."""
-        return self.input_mode(config).output_prefix(LABEL_TASK)
+        return self.input_mode(config).output_prefix(LABEL_OBJECTIVE)
 
-    def rationale_request(self, text: str, config: TrainConfig) -> tuple[str, str] | None:
+    def rationale_request(self, text: str, config: ConfigT) -> tuple[str, str] | None:
         """(model input, output prefix) that asks for a rationale alone, or None if the
         method has no rationale task."""
         return None
 
     def read_output(
-        self, generated: str, task: Task, config: TrainConfig
+        self, generated: str, task: Task, config: ConfigT
     ) -> tuple[str | None, str | None]:
         """(label, rationale) in what the label request generated.
 
@@ -91,7 +100,7 @@ class TrainingMethod:
         checked = task.label_kind.check(first_line)
         return (checked.label if checked.label is not None else first_line.strip()), None
 
-    def read_label(self, generated: str, task: Task, config: TrainConfig) -> str | None:
+    def read_label(self, generated: str, task: Task, config: ConfigT) -> str | None:
         """The label in what the label request generated."""
         return self.read_output(generated, task, config)[0]
 
@@ -101,10 +110,10 @@ class TrainingMethod:
         return True
 
     def build(
-        self, examples: Sequence[Example], config: TrainConfig
-    ) -> tuple[list[TaskPairs], dict[str, int]]:
+        self, examples: Sequence[Example], config: ConfigT
+    ) -> tuple[list[ObjectivePairs], dict[str, int]]:
         """Task pairs for every usable example, and counts of what was kept and why not."""
-        kept: list[TaskPairs] = []
+        kept: list[ObjectivePairs] = []
         counts: Counter[str] = Counter()
         for example in examples:
             if training_label(example, config.label_source) is None:
@@ -118,38 +127,41 @@ class TrainingMethod:
         return kept, {"used": 0, **counts}
 
 
-class Standard(TrainingMethod):
-    def pairs(self, example: Example, config: TrainConfig) -> TaskPairs:
-        return {LABEL_TASK: (example.input, training_label(example, config.label_source))}
+class Standard(TrainingMethod[StandardConfig]):
+    def pairs(self, example: Example, config: StandardConfig) -> ObjectivePairs:
+        return {LABEL_OBJECTIVE: (example.input, label_of(example, config))}
 
-    def describe(self, config: TrainConfig) -> str:
+    def describe(self, config: StandardConfig) -> str:
         return "standard: input to label"
 
 
-class StepByStep(TrainingMethod):
-    def pairs(self, example: Example, config: StepByStepConfig) -> TaskPairs:
+class StepByStep(TrainingMethod[StepByStepConfig]):
+    def pairs(self, example: Example, config: StepByStepConfig) -> ObjectivePairs:
         mode = self.input_mode(config)
         return {
-            LABEL_TASK: (
-                mode.source(LABEL_TASK, example.input),
-                training_label(example, config.label_source),
+            LABEL_OBJECTIVE: (
+                mode.source(LABEL_OBJECTIVE, example.input),
+                label_of(example, config),
             ),
-            RATIONALE_TASK: (
-                mode.source(RATIONALE_TASK, example.input),
-                usable_rationale(example),
+            RATIONALE_OBJECTIVE: (
+                mode.source(RATIONALE_OBJECTIVE, example.input),
+                usable_rationale(example) or "",
             ),
         }
 
     def input_mode(self, config: StepByStepConfig) -> InputMode:
-        prefixes = {LABEL_TASK: config.label_prefix, RATIONALE_TASK: config.rationale_prefix}
+        prefixes = {
+            LABEL_OBJECTIVE: config.label_prefix,
+            RATIONALE_OBJECTIVE: config.rationale_prefix,
+        }
         return SharedInput(prefixes) if config.shared_input else InputPrefixes(prefixes)
 
     def loss_weights(self, config: StepByStepConfig) -> dict[str, float]:
-        return {LABEL_TASK: config.alpha, RATIONALE_TASK: 1.0 - config.alpha}
+        return {LABEL_OBJECTIVE: config.alpha, RATIONALE_OBJECTIVE: 1.0 - config.alpha}
 
     def rationale_request(self, text: str, config: StepByStepConfig) -> tuple[str, str] | None:
         mode = self.input_mode(config)
-        return mode.source(RATIONALE_TASK, text), mode.output_prefix(RATIONALE_TASK)
+        return mode.source(RATIONALE_OBJECTIVE, text), mode.output_prefix(RATIONALE_OBJECTIVE)
 
     def describe(self, config: StepByStepConfig) -> str:
         markers = (
@@ -163,11 +175,11 @@ class StepByStep(TrainingMethod):
         )
 
 
-class SingleTask(TrainingMethod):
-    def pairs(self, example: Example, config: SingleTaskConfig) -> TaskPairs:
+class SingleTask(TrainingMethod[SingleTaskConfig]):
+    def pairs(self, example: Example, config: SingleTaskConfig) -> ObjectivePairs:
         label = training_label(example, config.label_source)
         target = f"{usable_rationale(example)} {config.answer_marker} {label}"
-        return {LABEL_TASK: (example.input, target)}
+        return {LABEL_OBJECTIVE: (example.input, target)}
 
     def read_output(
         self, generated: str, task: Task, config: SingleTaskConfig
@@ -184,18 +196,18 @@ class SingleTask(TrainingMethod):
         return "single-task: one target, the rationale then the label"
 
 
-METHODS: Registry[TrainingMethod] = Registry("training method")
+METHODS: Registry[TrainingMethod[Any]] = Registry("training method")
 METHODS.register("standard", Standard("standard", StandardConfig, needs_rationale=False))
 METHODS.register("step-by-step", StepByStep("step-by-step", StepByStepConfig, needs_rationale=True))
 METHODS.register("single-task", SingleTask("single-task", SingleTaskConfig, needs_rationale=True))
 
 
-def get_method(name: str) -> TrainingMethod:
+def get_method(name: str) -> TrainingMethod[Any]:
     """The method registered under ``name`` (UnknownNameError lists the methods)."""
     return METHODS.get(name)
 
 
-def make_config(method: str, **overrides) -> TrainConfig:
+def make_config(method: str, **overrides: Any) -> TrainConfig:
     """The config of ``method`` with ``overrides``; rejects fields the method does not have."""
     config_class = get_method(method).config_class
     unknown = sorted(set(overrides) - config_class.field_names())

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
-from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
+from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.adapters import add_lora
 from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
 from stepdistill.models.folder import (
@@ -30,7 +30,7 @@ from stepdistill.models.generation import TorchEngine
 from stepdistill.models.loading import Student, load_student
 from stepdistill.schema import Example
 from stepdistill.training.config import CHECKPOINTS, RunSettings, TrainConfig
-from stepdistill.training.input_modes import InputMode, TaskPairs
+from stepdistill.training.input_modes import InputMode, ObjectivePairs
 from stepdistill.training.label_predictor import LabelPredictor
 from stepdistill.training.methods import TrainingMethod, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
@@ -203,7 +203,7 @@ def checked_method(method: str, config: TrainConfig) -> TrainingMethod:
 
 def training_pairs(
     method: TrainingMethod, examples: Sequence[Example], config: TrainConfig
-) -> tuple[list[TaskPairs], dict[str, int]]:
+) -> tuple[list[ObjectivePairs], dict[str, int]]:
     """The method's task pairs and the counts of what was used; an error when none is usable."""
     pairs, counts = method.build(examples, config)
     if not pairs:
@@ -215,7 +215,9 @@ def training_pairs(
     return pairs, counts
 
 
-def encode_items(mode: InputMode, encoder: PairEncoder, pairs: list[TaskPairs]) -> TrainingItems:
+def encode_items(
+    mode: InputMode, encoder: PairEncoder, pairs: list[ObjectivePairs]
+) -> TrainingItems:
     """Training items as the input mode encodes them, with their grouping keys."""
     encode = mode.item_encoder(encoder)
     items, lengths, longest_label = [], [], 0

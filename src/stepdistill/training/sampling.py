@@ -60,6 +60,8 @@ def length_grouped_sampler(
     batch_size: int, lengths: Sequence[GroupingKey], generator: torch.Generator | None = None
 ) -> Sampler[int]:
     """The sampler for these grouping keys: two lengths (seq2seq) or one (causal)."""
-    if lengths and isinstance(lengths[0], tuple):
-        return TwoLengthGroupedSampler(batch_size, lengths, generator=generator)  # type: ignore[arg-type]
-    return LengthGroupedSampler(batch_size, lengths=list(lengths), generator=generator)
+    pairs = [length for length in lengths if isinstance(length, tuple)]
+    if pairs:
+        return TwoLengthGroupedSampler(batch_size, pairs, generator=generator)
+    singles = [length for length in lengths if isinstance(length, int)]
+    return LengthGroupedSampler(batch_size, lengths=singles, generator=generator)

@@ -1,10 +1,11 @@
-"""Shared-input multi-task training: the input is computed once and both targets attend to it.
+"""Shared-input multi-objective training: the input is computed once and both targets attend to it.
 
-The task marker moves from the input (``predict: x`` / ``explain: x``, the paper's way, two full
-passes) to the output side: the model reads ``x`` once and continues with ``predict: <label>``
-or ``explain: <rationale>``; the marker tokens are given, not learned.
+The objective marker moves from the input (``predict: x`` / ``explain: x``, the paper's way,
+two full passes) to the output side: the model reads ``x`` once and continues with
+``predict: <label>`` or ``explain: <rationale>``; the marker tokens are given, not learned.
 
-- seq2seq students: one encoder pass, then one decoder pass per task over the same encoder states.
+- seq2seq students: one encoder pass, then one decoder pass per objective over the same
+  encoder states.
 - decoder-only students: one sequence ``x sep | predict: label eos | explain: rationale eos``
   with a block attention mask (each target block sees the input and itself, never the other
   block) and position ids that restart after the input, so each block is computed exactly as
@@ -26,30 +27,31 @@ from stepdistill.training.features import causal_lm_loss
 
 @dataclass(frozen=True)
 class SharedItem:
-    """One example: the input ids once, and per task (marker ids, target ids ending in eos)."""
+    """One example: the input ids once, and per objective (marker ids, target ids ending in eos)."""
 
     source_ids: list[int]
     targets: dict[str, tuple[list[int], list[int]]]
 
 
 class SharedInputEncoder:
-    """Encodes an input and its per-task targets for shared-input training."""
+    """Encodes an input and its per-objective targets for shared-input training."""
 
     def __init__(self, encoder: PairEncoder, markers: dict[str, str]):
         self.encoder = encoder
-        self.markers = {task: encoder.marker_ids(text) for task, text in markers.items()}
+        self.markers = {objective: encoder.marker_ids(text) for objective, text in markers.items()}
 
     def encode_pairs(self, pairs: dict[str, tuple[str, str]]) -> SharedItem:
-        """One item from an example's (source, target) per task; the sources are all the same."""
+        """One item from an example's (source, target) per objective; the sources are all the
+        same."""
         source = next(iter(pairs.values()))[0]
-        return self.encode(source, {task: target for task, (_, target) in pairs.items()})
+        return self.encode(source, {objective: target for objective, (_, target) in pairs.items()})
 
     def encode(self, source: str, targets: dict[str, str]) -> SharedItem:
         return SharedItem(
             self.encoder.source_ids(source),
             {
-                task: (self.markers[task], self.encoder.target_ids(text))
-                for task, text in targets.items()
+                objective: (self.markers[objective], self.encoder.target_ids(text))
+                for objective, text in targets.items()
             },
         )
 
@@ -72,17 +74,20 @@ class SharedInputCollator:
         batch: dict[str, Any] = {
             "input_ids": pad(sources, self.pad_token_id),
             "attention_mask": pad([[1] * len(s) for s in sources], 0),
-            "tasks": {},
+            "objectives": {},
         }
-        for task in items[0].targets:
+        start = self.decoder_start_token_id
+        if start is None:
+            raise ValueError("a seq2seq shared-input batch needs the decoder start token id")
+        for objective in items[0].targets:
             decoder_inputs, labels = [], []
             for item in items:
-                marker, target = item.targets[task]
+                marker, target = item.targets[objective]
                 # the decoder reads start, marker, target[:-1] and predicts marker[1:], target;
                 # only the target positions count
-                decoder_inputs.append([self.decoder_start_token_id, *marker, *target[:-1]])
+                decoder_inputs.append([start, *marker, *target[:-1]])
                 labels.append([IGNORE_INDEX] * len(marker) + target)
-            batch["tasks"][task] = {
+            batch["objectives"][objective] = {
                 "decoder_input_ids": pad(decoder_inputs, self.pad_token_id),
                 "decoder_attention_mask": pad([[1] * len(d) for d in decoder_inputs], 0),
                 "labels": pad(labels, IGNORE_INDEX),
@@ -90,15 +95,15 @@ class SharedInputCollator:
         return batch
 
     def _causal(self, items: Sequence[SharedItem]) -> dict[str, Any]:
-        tasks = list(items[0].targets)
+        objectives = list(items[0].targets)
         rows, labels, positions, segments = [], [], [], []
         for item in items:
             ids = list(item.source_ids)
             row_labels = [IGNORE_INDEX] * len(ids)
             row_positions = list(range(len(ids)))
             row_segments = [0] * len(ids)
-            for number, task in enumerate(tasks, start=1):
-                marker, target = item.targets[task]
+            for number, objective in enumerate(objectives, start=1):
+                marker, target = item.targets[objective]
                 block = [*marker, *target]
                 ids += block
                 row_labels += [IGNORE_INDEX] * len(marker) + target
@@ -118,7 +123,7 @@ class SharedInputCollator:
             # gradient accumulation
             "target_ids": pad(labels, IGNORE_INDEX),
             "label_segments": segment_ids,
-            "task_names": tasks,
+            "objective_names": objectives,
         }
 
 
@@ -136,19 +141,21 @@ def block_attention_mask(segments: torch.Tensor) -> torch.Tensor:
     return mask[:, None, :, :]
 
 
-def shared_task_losses(model: Any, batch: dict[str, Any], kind: str) -> dict[str, torch.Tensor]:
-    """Mean token cross-entropy of each task from one shared-input batch."""
+def shared_objective_losses(
+    model: Any, batch: dict[str, Any], kind: str
+) -> dict[str, torch.Tensor]:
+    """Mean token cross-entropy of each objective from one shared-input batch."""
     if kind == SEQ2SEQ:
         losses: dict[str, torch.Tensor] = {}
         encoder_states = None
-        for task, decoder in batch["tasks"].items():
+        for objective, decoder in batch["objectives"].items():
             inputs = {"attention_mask": batch["attention_mask"], **decoder}
             if encoder_states is None:
                 output = model(input_ids=batch["input_ids"], **inputs)
                 encoder_states = (output.encoder_last_hidden_state,)
             else:
                 output = model(encoder_outputs=encoder_states, **inputs)
-            losses[task] = output.loss
+            losses[objective] = output.loss
         return losses
     labels, segments = batch["target_ids"], batch["label_segments"]
     per_token, _, next_segments = causal_lm_loss(
@@ -160,21 +167,21 @@ def shared_task_losses(model: Any, batch: dict[str, Any], kind: str) -> dict[str
         segments=segments,
     )
     return {
-        task: per_token[next_segments == number].mean()
-        for number, task in enumerate(batch["task_names"], start=1)
+        objective: per_token[next_segments == number].mean()
+        for number, objective in enumerate(batch["objective_names"], start=1)
     }
 
 
-def shared_task_token_counts(batch: dict[str, Any], kind: str) -> dict[str, int]:
-    """Target tokens of each task in one shared-input batch (what its mean loss divides by)."""
+def shared_objective_token_counts(batch: dict[str, Any], kind: str) -> dict[str, int]:
+    """Target tokens of each objective in one shared-input batch (what its mean loss divides by)."""
     if kind == SEQ2SEQ:
         return {
-            task: int((decoder["labels"] != IGNORE_INDEX).sum())
-            for task, decoder in batch["tasks"].items()
+            objective: int((decoder["labels"] != IGNORE_INDEX).sum())
+            for objective, decoder in batch["objectives"].items()
         }
     scored = batch["target_ids"][:, 1:] != IGNORE_INDEX
     segments = batch["label_segments"][:, 1:]
     return {
-        task: int((scored & (segments == number)).sum())
-        for number, task in enumerate(batch["task_names"], start=1)
+        objective: int((scored & (segments == number)).sum())
+        for number, objective in enumerate(batch["objective_names"], start=1)
     }

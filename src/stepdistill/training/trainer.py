@@ -1,4 +1,4 @@
-"""The Hugging Face Trainer, taught to train several tasks at once and to select models on
+"""The Hugging Face Trainer, taught to train several objectives at once and to select models on
 validation accuracy. Only ``compute_loss``, ``evaluate`` and ``log`` are overridden."""
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from stepdistill.training.sampling import GroupingKey, length_grouped_sampler
 
 
 class DistillTrainer(Trainer):
-    """Trainer of several tasks at once; loss = sum of weight * task loss.
+    """Trainer of several objectives at once; loss = sum of weight * objective loss.
 
-    Each task's loss is the mean over its target tokens in the whole optimizer step (every
+    Each objective's loss is the mean over its target tokens in the whole optimizer step (every
     accumulated micro-batch, every process), so that ``--grad-accum 2 --batch-size 4`` gives
-    the gradients of ``--batch-size 8``: ``get_batch_samples`` counts the tokens per task and
+    the gradients of ``--batch-size 8``: ``get_batch_samples`` counts the tokens per objective and
     ``compute_loss`` scales each micro-batch's mean by its share of them.
 
     Args:
-        loss_weights: Task name -> weight (step-by-step: label alpha, rationale 1 - alpha).
-        input_mode: How the tasks' inputs reach the model: it collated the batches and computes
-            each task's loss from one (the paper's input prefixes by default).
+        loss_weights: Objective name -> weight (step-by-step: label alpha, rationale 1 - alpha).
+        input_mode: How the objectives' inputs reach the model: it collated the batches and computes
+            each objective's loss from one (the paper's input prefixes by default).
         evaluator: Called with the model, returns metrics such as ``{"accuracy": 0.4}``;
             used for validation instead of the Trainer's loss-only evaluation loop.
         kind: ``seq2seq`` or ``causal``.
@@ -53,12 +53,12 @@ class DistillTrainer(Trainer):
         self.evaluator = evaluator
         self.kind = kind
         self.lengths = lengths
-        self._task_loss_sums: dict[str, float] = {}
-        self._task_loss_counts: dict[str, int] = {}
+        self._objective_loss_sums: dict[str, float] = {}
+        self._objective_loss_counts: dict[str, int] = {}
 
-    def task_losses(self, model: Any, inputs: Any) -> dict[str, Any]:
-        """Mean token cross-entropy of each task in a batch."""
-        return self.input_mode.task_losses(model, inputs, self.kind)
+    def objective_losses(self, model: Any, inputs: Any) -> dict[str, Any]:
+        """Mean token cross-entropy of each objective in a batch."""
+        return self.input_mode.objective_losses(model, inputs, self.kind)
 
     def restore_finished(self, checkpoint: str) -> None:
         """Take state and best weights from a checkpoint that already reached the last step.
@@ -84,10 +84,11 @@ class DistillTrainer(Trainer):
             generator,
         )
 
-    def get_batch_samples(
+    # the counts are per objective, so num_items_in_batch is a dict here, not the Trainer's number
+    def get_batch_samples(  # type: ignore[override]
         self, epoch_iterator: Any, num_batches: int, device: Any
     ) -> tuple[list[Any], dict[str, float] | None]:
-        """The step's micro-batches and each task's target tokens over all of them (summed over
+        """The step's micro-batches and each objective's target tokens over all of them (summed over
         processes), which ``compute_loss`` receives as ``num_items_in_batch``."""
         batches = []
         for _ in range(num_batches):
@@ -97,51 +98,64 @@ class DistillTrainer(Trainer):
                 break
         counts: dict[str, float] = dict.fromkeys(sorted(self.loss_weights), 0.0)
         for batch in batches:
-            for task, count in self.input_mode.task_token_counts(batch, self.kind).items():
-                counts[task] = counts.get(task, 0.0) + count
+            for objective, count in self.input_mode.objective_token_counts(
+                batch, self.kind
+            ).items():
+                counts[objective] = counts.get(objective, 0.0) + count
         if self.args.world_size > 1:
-            local = torch.tensor([counts[task] for task in counts], device=device)
+            local = torch.tensor([counts[objective] for objective in counts], device=device)
             total = self.accelerator.gather(local).reshape(-1, len(counts)).sum(dim=0)
             counts = dict(zip(counts, total.tolist(), strict=True))
         return batches, counts
 
-    def compute_loss(
+    def compute_loss(  # type: ignore[override]
         self,
         model: Any,
-        inputs: dict[str, dict[str, torch.Tensor]],
+        inputs: dict[str, Any],
         return_outputs: bool = False,
         num_items_in_batch: dict[str, float] | None = None,
     ) -> Any:
-        """Weighted sum of the task losses: each task's mean over the batch, or, in training
-        (``num_items_in_batch`` given), its token sum over the step's token count, times the
-        processes (whose gradients are averaged)."""
-        losses = self.task_losses(model, inputs)
+        """Weighted sum of the objective losses: each objective's mean over the batch, or, in
+        training (``num_items_in_batch`` given), its token sum over the step's token count,
+        times the processes (whose gradients are averaged)."""
+        losses = self.objective_losses(model, inputs)
         loss = sum(
-            self.loss_weights[task] * value * self._step_share(task, inputs, num_items_in_batch)
-            for task, value in losses.items()
+            self.loss_weights[objective]
+            * value
+            * self._step_share(objective, inputs, num_items_in_batch)
+            for objective, value in losses.items()
         )
         if model.training:
-            for task, value in losses.items():
-                self._task_loss_sums[task] = self._task_loss_sums.get(task, 0.0) + value.item()
-                self._task_loss_counts[task] = self._task_loss_counts.get(task, 0) + 1
+            for objective, value in losses.items():
+                self._objective_loss_sums[objective] = (
+                    self._objective_loss_sums.get(objective, 0.0) + value.item()
+                )
+                self._objective_loss_counts[objective] = (
+                    self._objective_loss_counts.get(objective, 0) + 1
+                )
         return (loss, losses) if return_outputs else loss
 
-    def _step_share(self, task: str, batch: Any, step_counts: dict[str, float] | None) -> float:
-        """What turns a micro-batch's mean loss of ``task`` into its part of the step's mean."""
+    def _step_share(
+        self, objective: str, batch: Any, step_counts: dict[str, float] | None
+    ) -> float:
+        """What turns a micro-batch's mean loss of ``objective`` into its part of the step's
+        mean."""
         if step_counts is None:
             return 1.0
-        here = self.input_mode.task_token_counts(batch, self.kind)[task]
-        return here * self.args.world_size / step_counts[task] if step_counts[task] else 0.0
+        here = self.input_mode.objective_token_counts(batch, self.kind)[objective]
+        return (
+            here * self.args.world_size / step_counts[objective] if step_counts[objective] else 0.0
+        )
 
     def floating_point_ops(self, inputs: Any) -> int:
         return self.input_mode.floating_point_ops(inputs, super().floating_point_ops)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs and self._task_loss_counts:
-            for task, total in self._task_loss_sums.items():
-                logs[f"{task}_loss"] = round(total / self._task_loss_counts[task], 4)
-            self._task_loss_sums.clear()
-            self._task_loss_counts.clear()
+        if "loss" in logs and self._objective_loss_counts:
+            for objective, total in self._objective_loss_sums.items():
+                logs[f"{objective}_loss"] = round(total / self._objective_loss_counts[objective], 4)
+            self._objective_loss_sums.clear()
+            self._objective_loss_counts.clear()
         super().log(logs, start_time)
 
     def evaluate(
