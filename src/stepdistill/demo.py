@@ -106,18 +106,13 @@ def run_demo(
     only ``data_dir``; else a generated arithmetic task.
     """
     from stepdistill.data.task_source import task_source
-    from stepdistill.extraction import (
-        ExtractionConfig,
-        TeacherSettings,
-        attach_teacher_records,
-        extract,
-        prompting,
-    )
+    from stepdistill.extraction import TeacherSettings, attach_teacher_records, run_extraction
     from stepdistill.models import load_student
-    from stepdistill.teacher import GenerationSettings, make_teacher, teacher_backend
+    from stepdistill.models.loading import input_separator
+    from stepdistill.teacher import teacher_backend
     from stepdistill.training import RunSettings, get_method, make_config, train_student
 
-    backend, _model = teacher_backend(teacher)  # a mistyped teacher fails before any work
+    teacher_backend(teacher)  # a mistyped teacher fails before any work
     output = Path(output)
     if output.exists() and any(output.iterdir()) and not overwrite:
         raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
@@ -129,27 +124,24 @@ def run_demo(
         source = task_source("svamp")
     else:
         task = task or "svamp"
-        separator = load_student(student).tokenizer.eos_token or "\n"
-        data = task_subset(task, data_dir, sep=separator, **sizes)
+        data = task_subset(task, data_dir, sep=input_separator(student), **sizes)
         source = task_source(task, data_dir=data_dir)
-    style, exemplars, zero_shot = prompting(source, TeacherSettings(teacher=teacher))
     logger.info("1/3 teacher %s: rationales for %d training problems", teacher, len(data["train"]))
-    config = ExtractionConfig(
-        settings=GenerationSettings(max_tokens=64, stop=style.stop),
-        zero_shot=zero_shot,
-        filters=("agree-with-gold",),
-        concurrency=backend.concurrency(ExtractionConfig.concurrency),
+    teacher_settings = TeacherSettings(
+        teacher=teacher,
+        base_url=base_url,
+        max_tokens=64,
+        max_exemplars=3,  # three worked examples: a short prompt for a small teacher
+        filters=["agree-with-gold"],
     )
-    records, extraction = extract(
-        data.task,
-        data["train"],
-        make_teacher(teacher, **({"base_url": base_url} if base_url else {})),
-        style=style,
-        exemplars=exemplars[:3],  # three worked examples: a short prompt for a small teacher
-        config=config,
-        cache_path=output / "teacher.cache.sqlite",
+    extracted = run_extraction(
+        source,
+        teacher_settings,
         output=output / "teacher.jsonl",
+        cache=output / "teacher.cache.sqlite",
+        examples=data["train"],
     )
+    records, extraction = extracted.records, extracted.report
     teacher_seconds = time.perf_counter() - started
     data = attach_teacher_records(data, {record.example_id: record for record in records})
     shown = [

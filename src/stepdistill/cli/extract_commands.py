@@ -134,45 +134,18 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from stepdistill.extraction import (
-        TeacherSettings,
-        estimate,
-        extract,
-        prompting,
-        reasoning_requests,
-    )
+    from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 
     overrides = config_overrides(args, args.teacher_fields)
     settings = TeacherSettings.from_options(overrides, "extract")
     if args.output.exists() and not args.overwrite and not args.dry_run:
         raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
     source = task_source_of(args)
-    examples = source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
-    style, exemplars, zero_shot = prompting(source, settings)
-    config = settings.extraction_config(style, zero_shot)
     if args.dry_run:
-        requests = reasoning_requests(examples, style, exemplars, config)
-        print(
-            json.dumps(
-                {"examples": len(examples), **estimate(requests, settings, zero_shot)}, indent=2
-            )
-        )
+        print(json.dumps(extraction_plan(source, settings), indent=2))
         return 0
     cache = settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
-    teacher = settings.make_teacher()
-    _records, report = extract(
-        source.task,
-        examples,
-        teacher,
-        style=style,
-        exemplars=exemplars,
-        config=config,
-        cache_path=cache,
-        output=args.output,
-        budget=settings.budget(),
-        judge=settings.make_judge(teacher) if config.needs_judge else None,
-    )
-    report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
+    report = run_extraction(source, settings, output=args.output, cache=Path(cache)).report
     summary = {"output": str(args.output), "cache": str(cache), **report.to_dict()}
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepdistill.config_file import check_keys, resolve_path
 from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
@@ -104,11 +104,6 @@ def parse_method_entries(items: Any, where: str) -> tuple[MethodEntry, ...]:
     return tuple(entries)
 
 
-def _path(value: str, base: Path) -> Path:
-    path = Path(os.path.expandvars(str(value))).expanduser()
-    return path if path.is_absolute() else Path(os.path.normpath(base / path))
-
-
 def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) -> Recipe:
     """Read and validate a recipe; relative paths are relative to the recipe file.
 
@@ -119,15 +114,13 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
     path = Path(path)
     data = read_yaml(path, "recipe")
     data.update(overrides or {})
-    unknown = sorted(set(data) - RECIPE_KEYS)
-    if unknown:
-        raise DataError(f"{path}: unknown keys {unknown}; a recipe takes {sorted(RECIPE_KEYS)}")
+    check_keys(data, RECIPE_KEYS, str(path))
     for key in ("task", "students", "methods", "output"):
         if key not in data:
             raise DataError(f"{path}: missing {key!r}")
     task = str(data["task"])
     if is_task_file(task):  # a task file, relative to the recipe
-        task = str(_path(task, path.parent))
+        task = str(resolve_path(task, path.parent))
     elif "data_dir" not in data:
         raise DataError(f"{path}: missing 'data_dir' (the paper task {task!r} reads it)")
     try:
@@ -137,13 +130,13 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
         recipe = Recipe(
             name=data.get("name", path.stem),
             task=task,
-            data_dir=_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
+            data_dir=resolve_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
             students=tuple([students] if isinstance(students, str) else students),
             methods=tuple(methods),
             train_fractions=tuple(float(f) for f in data.get("train_fractions", [1.0])),
             seeds=tuple(int(s) for s in data.get("seeds", [0])),
             settings=dict(data.get("settings") or {}),
-            output=_path(data["output"], path.parent),
+            output=resolve_path(data["output"], path.parent),
             max_valid_examples=data.get("max_valid_examples"),
         )
         for entry in recipe.methods:  # every setting is checked before anything runs

@@ -14,6 +14,7 @@ from stepdistill.extraction.extract import (
 from stepdistill.extraction.filters import FILTERS, apply_filters, parse_filter
 from stepdistill.extraction.judge import JudgeReport, judge_records, score_agreement
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
+from stepdistill.extraction.stage import ExtractionRun, extraction_plan, run_extraction
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.extraction.vote import majority_vote
 
@@ -21,6 +22,7 @@ __all__ = [
     "FILTERS",
     "ExtractionConfig",
     "ExtractionReport",
+    "ExtractionRun",
     "JudgeReport",
     "TeacherSettings",
     "apply_filters",
@@ -28,11 +30,13 @@ __all__ = [
     "estimate",
     "extract",
     "extract_async",
+    "extraction_plan",
     "judge_records",
     "majority_vote",
     "parse_filter",
     "prompting",
     "read_teacher_file",
     "reasoning_requests",
+    "run_extraction",
     "score_agreement",
 ]

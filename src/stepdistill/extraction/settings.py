@@ -7,8 +7,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stepdistill.config_file import settings_from
 from stepdistill.data.task_source import TaskSource
-from stepdistill.errors import DataError, StepdistillError
+from stepdistill.errors import StepdistillError
 from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, SELECTIONS, ExtractionConfig
 from stepdistill.extraction.filters import FILTERS, parse_filter
 from stepdistill.prompts import (
@@ -61,6 +62,9 @@ class TeacherSettings:
         "few-shot exemplar file (JSON list or JSON lines of input, rationale, label); None: the "
         "task file's, the built-in ones of a paper task, else zero-shot",
     )
+    max_exemplars: int | None = setting(
+        None, "only the first N few-shot exemplars (a shorter prompt for a small teacher)"
+    )
     filters: list[str] = setting(
         [],
         f"set aside records a filter rejects: {', '.join(FILTERS.names())} "
@@ -109,6 +113,8 @@ class TeacherSettings:
                 raise ValueError(str(error)) from None
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.max_exemplars is not None and self.max_exemplars < 1:
+            raise ValueError(f"max_exemplars must be at least 1, got {self.max_exemplars}")
         if self.max_cost is not None:
             if self.max_cost <= 0:
                 raise ValueError(f"max_cost must be above 0, got {self.max_cost}")
@@ -124,14 +130,7 @@ class TeacherSettings:
         Raises:
             DataError: an unknown setting or a bad value, naming ``where``.
         """
-        known = {config_field.name for config_field in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise DataError(f"{where}: unknown teacher settings {unknown}; known: {sorted(known)}")
-        try:
-            return cls(**options)
-        except (ValueError, TypeError) as error:
-            raise DataError(f"{where}: {error}") from None
+        return settings_from(cls, options, where)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,8 +208,16 @@ def prompting(
     """The task's teacher prompt style, its few-shot exemplars, and whether it is zero-shot.
 
     Exemplars: ``settings.exemplars``; else the task file's; else the paper task's built-in
-    ones; a task file without exemplars is prompted zero-shot.
+    ones; a task file without exemplars is prompted zero-shot. At most
+    ``settings.max_exemplars`` of them are kept.
     """
+    style, exemplars, zero_shot = _prompting(source, settings)
+    return style, exemplars[: settings.max_exemplars], zero_shot
+
+
+def _prompting(
+    source: TaskSource, settings: TeacherSettings
+) -> tuple[PromptStyle, list[Exemplar], bool]:
     task = source.task
     style = style_for(task)
     if settings.zero_shot:

@@ -132,6 +132,18 @@ def prepare_tokenizer(tokenizer: Any, kind: str) -> Any:
     return tokenizer
 
 
+def input_separator(name_or_path: str) -> str:
+    """What joins the fields of an input for this student (its end-of-sequence token, else a
+    newline), read from its tokenizer and config alone: no weights are loaded."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    folder = adapter_base(name_or_path) if is_adapter_folder(name_or_path) else name_or_path
+    path = resolve_student(folder)
+    kind = model_kind(AutoConfig.from_pretrained(path))
+    tokenizer = AutoTokenizer.from_pretrained(resolve_student(name_or_path))
+    return prepare_tokenizer(tokenizer, kind).eos_token or "\n"
+
+
 def load_student(name_or_path: str, *, merge_adapter: bool = False, **model_kwargs: Any) -> Student:
     """Load a student (or a local teacher) by preset name, local path or hub name.
 

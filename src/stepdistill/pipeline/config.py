@@ -24,13 +24,17 @@ export: {quantization: int8}   # optional: a CTranslate2 export of every student
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from stepdistill.config_file import (
+    apply_overrides,
+    check_keys,
+    resolve_path,
+    section,
+    settings_from,
+)
 from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
@@ -83,37 +87,6 @@ class PipelineConfig:
         return task_source(self.task, data_dir=self.data_dir)
 
 
-def _path(value: Any, base: Path) -> Path:
-    path = Path(os.path.expandvars(str(value))).expanduser()
-    return path if path.is_absolute() else Path(os.path.normpath(base / path))
-
-
-def _section(data: dict[str, Any], key: str, keys: tuple[str, ...], where: str) -> dict[str, Any]:
-    section = data.get(key) or {}
-    if not isinstance(section, dict):
-        raise DataError(f"{where}: '{key}' must be a mapping, got {section!r}")
-    unknown = sorted(set(section) - set(keys))
-    if unknown:
-        raise DataError(f"{where}: {key}: unknown keys {unknown}; it takes {list(keys)}")
-    return section
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """``key.sub=value`` overrides (the value read as YAML) applied to a pipeline's contents."""
-    for override in overrides:
-        key, separator, text = override.partition("=")
-        if not separator or not key:
-            raise DataError(f"--set {override!r}: expected key=value, e.g. train.student=PATH")
-        target = data
-        *parents, last = key.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                raise DataError(f"--set {override!r}: {part!r} is not a section")
-        target[last] = yaml.safe_load(text)
-    return data
-
-
 def load_pipeline(
     path: str | Path, *, output: str | Path | None = None, overrides: list[str] | None = None
 ) -> PipelineConfig:
@@ -126,9 +99,7 @@ def load_pipeline(
     path = Path(path)
     where = f"pipeline {path}"
     data = apply_overrides(read_yaml(path, "pipeline"), overrides or [])
-    unknown = sorted(set(data) - set(KEYS))
-    if unknown:
-        raise DataError(f"{where}: unknown keys {unknown}; a pipeline takes {list(KEYS)}")
+    check_keys(data, KEYS, where)
     for key in ("task", "train"):
         if key not in data:
             raise DataError(f"{where}: missing {key!r}")
@@ -136,8 +107,8 @@ def load_pipeline(
         raise DataError(f"{where}: missing 'output' (or give --output)")
     task = str(data["task"])
     if is_task_file(task):
-        task = str(_path(task, path.parent))
-    train = _section(data, "train", TRAIN_KEYS, where)
+        task = str(resolve_path(task, path.parent))
+    train = section(data, "train", TRAIN_KEYS, where)
     if "student" not in train or "methods" not in train:
         raise DataError(f"{where}: train needs 'student' and 'methods'")
     teacher = None
@@ -145,7 +116,7 @@ def load_pipeline(
         if not isinstance(data["teacher"], dict):
             raise DataError(f"{where}: 'teacher' must be a mapping of extract settings")
         teacher = TeacherSettings.from_options(dict(data["teacher"]), f"{where}: teacher")
-    export = _section(data, "export", EXPORT_KEYS, where) if "export" in data else None
+    export = section(data, "export", EXPORT_KEYS, where) if "export" in data else None
     quantization = None
     if export is not None:
         quantization = export.get("quantization", "int8")
@@ -153,7 +124,7 @@ def load_pipeline(
             raise DataError(f"{where}: export.quantization must be one of {QUANTIZATIONS}")
     student = str(train["student"])
     if Path(student).expanduser().exists() or student.startswith((".", "/", "~")):
-        student = str(_path(student, path.parent))  # a local folder, relative to the file
+        student = str(resolve_path(student, path.parent))  # a local folder, relative to the file
     try:
         stage = TrainStage(
             student=student,
@@ -166,8 +137,10 @@ def load_pipeline(
         config = PipelineConfig(
             path=path.resolve(),
             task=task,
-            data_dir=_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
-            output=Path(output) if output is not None else _path(data["output"], path.parent),
+            data_dir=resolve_path(data["data_dir"], path.parent) if data.get("data_dir") else None,
+            output=Path(output)
+            if output is not None
+            else resolve_path(data["output"], path.parent),
             teacher=teacher,
             train=stage,
             export_quantization=quantization,
@@ -182,7 +155,5 @@ def load_pipeline(
 
 def run_settings(train: dict[str, Any], where: str) -> RunSettings:
     """The run settings of a pipeline's ``train`` section (each checked by ``RunSettings``)."""
-    try:
-        return RunSettings(**{key: train[key] for key in RUN_KEYS if key in train})
-    except ValueError as error:
-        raise DataError(f"{where}: train.{error}") from None
+    values = {key: train[key] for key in RUN_KEYS if key in train}
+    return settings_from(RunSettings, values, f"{where}: train")

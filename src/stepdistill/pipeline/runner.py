@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import write_json
 from stepdistill.errors import StepdistillError
-from stepdistill.extraction import TeacherSettings, estimate, extract, prompting, reasoning_requests
+from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig
 from stepdistill.pipeline.report import write_report
@@ -79,39 +78,16 @@ class PipelineRun:
         ) == self.teacher_fingerprint()
 
     def extraction_plan(self) -> dict[str, Any]:
-        settings = self.teacher
-        examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
-        style, exemplars, zero_shot = prompting(self.source, settings)
-        config = settings.extraction_config(style, zero_shot)
-        requests = reasoning_requests(examples, style, exemplars, config)
-        return {"examples": len(examples), **estimate(requests, settings, zero_shot)}
+        return extraction_plan(self.source, self.teacher)
 
     def extract(self) -> dict[str, Any]:
-        settings = self.teacher
-        examples = self.source.load(sep="\n", teacher=False)[settings.split][: settings.limit]
-        style, exemplars, zero_shot = prompting(self.source, settings)
-        started = time.perf_counter()
-        config = settings.extraction_config(style, zero_shot)
-        teacher = settings.make_teacher()
-        _records, report = extract(
-            self.source.task,
-            examples,
-            teacher,
-            style=style,
-            exemplars=exemplars,
-            config=config,
-            judge=settings.make_judge(teacher) if config.needs_judge else None,
-            cache_path=Path(settings.cache) if settings.cache else self.output / CACHE_FILE,
+        extraction = run_extraction(
+            self.source,
+            self.teacher,
             output=self.output / TEACHER_FILE,
-            budget=settings.budget(),
+            cache=self.output / CACHE_FILE,
         )
-        report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
-        summary = {
-            **report.to_dict(),
-            "seconds": round(time.perf_counter() - started, 1),
-            "zero_shot": zero_shot,
-            "exemplars": len(exemplars),
-        }
+        summary = extraction.summary()
         self.state["stages"]["extract"] = {
             "fingerprint": self.teacher_fingerprint(),
             "report": summary,

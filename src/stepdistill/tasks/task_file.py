@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepdistill.config_file import check_keys
 from stepdistill.errors import DataError
 from stepdistill.evaluation.metrics import METRICS
 from stepdistill.tasks.base import AnswerPattern, Task
@@ -154,9 +155,7 @@ def _source(path: Path, split: str, value: Any) -> SplitSource:
         return SplitSource(path=(where / value).resolve())
     if not isinstance(value, Mapping):
         raise _fail(path, f"data.{split} must be a path or a mapping with path / hf, got {value!r}")
-    unknown = sorted(set(value) - set(SOURCE_KEYS))
-    if unknown:
-        raise _fail(path, f"data.{split}: unknown keys {unknown}; a split takes {SOURCE_KEYS}")
+    check_keys(value, SOURCE_KEYS, f"task file {path}: data.{split}")
     if bool(value.get("path")) == bool(value.get("hf")):
         raise _fail(path, f"data.{split}: give exactly one of 'path' and 'hf'")
     local = (where / str(value["path"])).resolve() if value.get("path") else None
@@ -233,16 +232,12 @@ def parse_task_file(path: Path, contents: Any) -> TaskFile:
     """
     if not isinstance(contents, Mapping):
         raise _fail(path, f"expected a mapping of keys, got {type(contents).__name__}")
-    unknown = sorted(set(contents) - set(KEYS))
-    if unknown:
-        raise _fail(path, f"unknown keys {unknown}; a task file takes {sorted(KEYS)}")
+    check_keys(contents, KEYS, f"task file {path}")
     name = _text(path, contents, "name") or path.stem
     data = contents.get("data")
     if not isinstance(data, Mapping) or not any(split in data for split in SPLITS):
         raise _fail(path, "'data' must give at least one split (data: {train: FILE})")
-    unknown = sorted(set(data) - set(DATA_KEYS))
-    if unknown:
-        raise _fail(path, f"data: unknown keys {unknown}; data takes {sorted(DATA_KEYS)}")
+    check_keys(data, DATA_KEYS, f"task file {path}: data")
     sources = {split: _source(path, split, data[split]) for split in SPLITS if split in data}
     template, input_column = _text(path, contents, "input"), _text(path, contents, "input_column")
     if bool(template) == bool(input_column):

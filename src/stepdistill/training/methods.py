@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from stepdistill.config_file import check_types
 from stepdistill.data.label_sources import LABEL_SOURCES
 from stepdistill.registry import Registry
 from stepdistill.schema import Example
@@ -216,4 +217,5 @@ def make_config(method: str, **overrides: Any) -> TrainConfig:
             f"{method} has no setting {', '.join(unknown)}; "
             f"its settings: {', '.join(sorted(config_class.field_names()))}"
         )
+    check_types(config_class, overrides)
     return config_class(**overrides)

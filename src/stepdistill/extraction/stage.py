@@ -1,0 +1,90 @@
+"""The extraction stage's entry: a task's examples and ``TeacherSettings`` in, a teacher file
+and its report out. The CLI, pipelines and the demo all run extraction through here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stepdistill.data.task_source import TaskSource
+from stepdistill.extraction.extract import ExtractionReport, extract, reasoning_requests
+from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
+from stepdistill.schema import Example, TeacherRecord
+
+
+@dataclass
+class ExtractionRun:
+    """What one extraction produced: its records, its report, and how the teacher was asked."""
+
+    records: list[TeacherRecord]
+    report: ExtractionReport
+    zero_shot: bool
+    exemplars: int
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        """The report's counts with the prompting and the time taken (for run reports)."""
+        return {
+            **self.report.to_dict(),
+            "seconds": round(self.seconds, 1),
+            "zero_shot": self.zero_shot,
+            "exemplars": self.exemplars,
+        }
+
+
+def split_examples(source: TaskSource, settings: TeacherSettings) -> list[Example]:
+    """The examples the teacher explains: the first ``limit`` of the settings' split."""
+    return list(source.load(sep="\n", teacher=False)[settings.split][: settings.limit])
+
+
+def extraction_plan(
+    source: TaskSource, settings: TeacherSettings, examples: Sequence[Example] | None = None
+) -> dict[str, Any]:
+    """The examples, requests, token and cost ceilings an extraction would have, sending
+    nothing (``examples``: the split's, by default)."""
+    examples = split_examples(source, settings) if examples is None else examples
+    style, exemplars, zero_shot = prompting(source, settings)
+    config = settings.extraction_config(style, zero_shot)
+    requests = reasoning_requests(examples, style, exemplars, config)
+    return {"examples": len(examples), **estimate(requests, settings, zero_shot)}
+
+
+def run_extraction(
+    source: TaskSource,
+    settings: TeacherSettings,
+    *,
+    output: Path,
+    cache: Path,
+    examples: Sequence[Example] | None = None,
+    progress: bool = True,
+) -> ExtractionRun:
+    """Ask the teacher about ``examples`` (the settings' split of ``source`` by default) and
+    write the records to ``output`` (JSONL). Completed requests are kept in ``settings.cache``,
+    else ``cache``, so that a killed run started again sends nothing twice.
+
+    Raises:
+        BudgetReached: ``settings.max_cost`` was reached (what completed is cached).
+    """
+    examples = split_examples(source, settings) if examples is None else examples
+    style, exemplars, zero_shot = prompting(source, settings)
+    config = settings.extraction_config(style, zero_shot)
+    started = time.perf_counter()
+    teacher = settings.make_teacher()
+    records, report = extract(
+        source.task,
+        examples,
+        teacher,
+        style=style,
+        exemplars=exemplars,
+        config=config,
+        cache_path=Path(settings.cache) if settings.cache else cache,
+        output=output,
+        progress=progress,
+        budget=settings.budget(),
+        judge=settings.make_judge(teacher) if config.needs_judge else None,
+    )
+    report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
+    return ExtractionRun(records, report, zero_shot, len(exemplars), time.perf_counter() - started)
