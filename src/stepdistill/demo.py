@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import write_json
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import StepdistillError
+from stepdistill.reports import table, write_report
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
 from stepdistill.teacher import DEFAULT_TEACHER
@@ -207,13 +207,13 @@ def run_demo(
         "examples": shown,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    write_json(output / "report.json", report)
-    (output / "report.md").write_text(report_markdown(report), encoding="utf-8")
+    write_report(output, report, demo_markdown(report))
     plot_report(report, output / "report.png")
     return report
 
 
-def report_markdown(report: dict[str, Any]) -> str:
+def demo_markdown(report: dict[str, Any]) -> list[str]:
+    """The lines of the demo's ``report.md``."""
     extraction = report["extraction"]
     lines = [
         "# stepdistill demo",
@@ -228,30 +228,32 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"{extraction['unparsable']} unparsable, {extraction['failed']} failed "
         f"({report['teacher_seconds']:.0f} s).",
         "",
-        "| problem | gold | teacher | kept | rationale |",
-        "|---|---|---|---|---|",
     ]
-    for row in report["examples"]:
-        problem = row["input"].replace("\n", " ")
-        rationale = (row["rationale"] or "").replace("\n", " ")[:120]
-        kept = "yes" if row["kept"] else f"no: {row['why_not']}"
-        lines.append(f"| {problem} | {row['gold']} | {row['teacher']} | {kept} | {rationale} |")
-    lines += [
-        "",
-        "## Students",
-        "",
-        "| method | training examples | steps | test accuracy |",
-        "|---|---|---|---|",
+    lines += table(
+        ["problem", "gold", "teacher", "kept", "rationale"],
+        [
+            [
+                row["input"].replace("\n", " "),
+                row["gold"],
+                row["teacher"],
+                "yes" if row["kept"] else f"no: {row['why_not']}",
+                (row["rationale"] or "").replace("\n", " ")[:120],
+            ]
+            for row in report["examples"]
+        ],
+    )
+    lines += ["", "## Students", ""]
+    students = [
+        [label, row["train_examples"]["used"], row["steps"], row["test_accuracy"]]
+        for label, row in report["students"].items()
     ]
-    for label, row in report["students"].items():
-        lines.append(
-            f"| {label} | {row['train_examples']['used']} | {row['steps']} "
-            f"| {row['test_accuracy']:.4f} |"
-        )
-    for label, why in report.get("skipped_students", {}).items():
-        lines.append(f"| {label} | 0 | - | not trained: {why} |")
+    students += [
+        [label, 0, "-", f"not trained: {why}"]
+        for label, why in report.get("skipped_students", {}).items()
+    ]
+    lines += table(["method", "training examples", "steps", "test accuracy"], students)
     lines += ["", "Step-by-step trains only on problems whose teacher rationale was kept.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def plot_report(report: dict[str, Any], path: Path) -> Path:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import write_json
 from stepdistill.experiments.recipe import MethodEntry, Recipe
 from stepdistill.models.folder import has_metrics, read_metrics
+from stepdistill.reports import table, write_report
 
 logger = logging.getLogger(__name__)
 
@@ -128,33 +128,36 @@ def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]
         "summary": out / "summary.csv",
         "table": out / "summary.md",
     }
-    for path, table in ((files["runs"], rows), (files["summary"], summary)):
+    for path, csv_rows in ((files["runs"], rows), (files["summary"], summary)):
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+            writer = csv.DictWriter(handle, fieldnames=list(csv_rows[0]))
             writer.writeheader()
-            writer.writerows(table)
+            writer.writerows(csv_rows)
     teacher = teacher_accuracy(recipe)
     lines = [
         f"# {recipe.name}: {recipe.source().task.name}, test accuracy",
         "",
         f"Mean ± standard deviation over seeds {list(recipe.seeds)}.",
         "",
-        "| student | method | train data | seeds | test accuracy |",
-        "|---|---|---|---|---|",
     ]
-    for row in summary:
-        lines.append(
-            f"| {row['student']} | {row['method']} | {row['train_fraction']:.0%} | {row['seeds']} "
-            f"| {row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f} |"
-        )
+    lines += table(
+        ["student", "method", "train data", "seeds", "test accuracy"],
+        [
+            [
+                row["student"],
+                row["method"],
+                f"{row['train_fraction']:.0%}",
+                row["seeds"],
+                f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f}",
+            ]
+            for row in summary
+        ],
+    )
     if teacher is not None:
         lines += ["", f"Teacher (LLM) test accuracy: {teacher:.4f}"]
-    files["table"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = {"recipe": recipe.name, "teacher_accuracy": teacher, "summary": summary, "runs": rows}
+    write_report(out, report, lines, markdown_name=files["table"].name)
     files["plot"] = plot_accuracy(recipe, summary, teacher, out / "accuracy.png")
-    write_json(
-        out / "report.json",
-        {"recipe": recipe.name, "teacher_accuracy": teacher, "summary": summary, "runs": rows},
-    )
     return files
 
 

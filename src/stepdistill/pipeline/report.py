@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import write_json
+from stepdistill.reports import table, write_report
 
 
-def _accuracy(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
-def report_markdown(report: dict[str, Any], config: Any) -> str:
+def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
+    """The lines of a pipeline run's ``report.md``."""
     lines = [
         f"# stepdistill run: {report['task']}",
         "",
@@ -48,18 +45,21 @@ def report_markdown(report: dict[str, Any], config: Any) -> str:
         "",
         f"Student `{config.train.student}`.",
         "",
-        "| method | training examples | steps | best valid accuracy | test accuracy | folder |",
-        "|---|---|---|---|---|---|",
     ]
-    for label, metrics in report["students"].items():
-        used = metrics.get("train_examples", {}).get("used", "-")
-        folder = config.output / label
-        note = " (done earlier)" if metrics.get("skipped") else ""
-        lines.append(
-            f"| {label}{note} | {used} | {metrics.get('steps')} "
-            f"| {_accuracy(metrics.get('best_validation_accuracy'))} "
-            f"| {_accuracy(metrics.get('test_accuracy'))} | `{folder}` |"
-        )
+    lines += table(
+        ["method", "training examples", "steps", "best valid accuracy", "test accuracy", "folder"],
+        [
+            [
+                label + (" (done earlier)" if metrics.get("skipped") else ""),
+                metrics.get("train_examples", {}).get("used"),
+                metrics.get("steps"),
+                metrics.get("best_validation_accuracy"),
+                metrics.get("test_accuracy"),
+                f"`{config.output / label}`",
+            ]
+            for label, metrics in report["students"].items()
+        ],
+    )
     exports = {label: m["export"] for label, m in report["students"].items() if "export" in m}
     if exports:
         lines += ["", "## Export", ""]
@@ -68,12 +68,9 @@ def report_markdown(report: dict[str, Any], config: Any) -> str:
             for label, export in exports.items()
         ]
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
-def write_report(output: Path, report: dict[str, Any], config: Any) -> dict[str, str]:
-    """Write the report files; returns their paths."""
-    files = {"markdown": str(output / "report.md"), "json": str(output / "report.json")}
-    write_json(output / "report.json", report)
-    (output / "report.md").write_text(report_markdown(report, config), encoding="utf-8")
-    return files
+def write_pipeline_report(output: Path, report: dict[str, Any], config: Any) -> dict[str, str]:
+    """``report.json`` and ``report.md`` of a pipeline run; returns their paths."""
+    return write_report(output, report, pipeline_markdown(report, config))

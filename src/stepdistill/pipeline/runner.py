@@ -20,7 +20,7 @@ from stepdistill.errors import StepdistillError
 from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig
-from stepdistill.pipeline.report import write_report
+from stepdistill.pipeline.report import write_pipeline_report
 
 logger = logging.getLogger(__name__)
 
@@ -212,5 +212,5 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 logger.info("export %s: %s", entry.label, config.export_quantization)
                 exported = run.export(entry.label)
             report["students"][entry.label]["export"] = exported
-    report["files"] = write_report(run.output, report, config)
+    report["files"] = write_pipeline_report(run.output, report, config)
     return report

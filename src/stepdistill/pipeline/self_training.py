@@ -19,12 +19,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import read_jsonl, write_json, write_jsonl
+from stepdistill.data.io import read_jsonl, write_jsonl
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource, task_source_from_info
 from stepdistill.errors import StepdistillError
 from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.folder import has_metrics, read_info, read_metrics
+from stepdistill.reports import table, write_report
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.serving import load_label_predictor
 from stepdistill.settings import check_choices, setting
@@ -273,32 +274,37 @@ def _write_result(
         "config": asdict(config),
         "rounds": rounds,
     }
-    write_json(output / RESULT_FILE, result)
-    (output / "report.md").write_text(report_markdown(result), encoding="utf-8")
+    write_report(output, result, self_training_markdown(result), json_name=RESULT_FILE)
     return result
 
 
-def report_markdown(result: dict[str, Any]) -> str:
-    def value(row: dict, key: str) -> str:
-        got = row.get(key)
-        return "-" if got is None else (f"{got:.4f}" if isinstance(got, float) else str(got))
-
+def self_training_markdown(result: dict[str, Any]) -> list[str]:
+    """The lines of a self-training run's ``report.md``."""
     lines = [
         f"# Self-training from `{result['model']}`",
         "",
         f"Pool: `{result['unlabeled']}`; settings: {json.dumps(result['config'])}.",
         "",
-        "| round | training examples | pool | kept | pseudo-label accuracy | valid accuracy "
-        "| test accuracy |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for row in result["rounds"]:
-        lines.append(
-            f"| {row['round']} | {value(row, 'train_examples')} | {value(row, 'pool')} "
-            f"| {value(row, 'kept')} | {value(row, 'pseudo_label_accuracy')} "
-            f"| {value(row, 'best_validation_accuracy')} | {value(row, 'test_accuracy')} |"
-        )
-    return "\n".join([*lines, ""])
+    keys = [
+        "round",
+        "train_examples",
+        "pool",
+        "kept",
+        "pseudo_label_accuracy",
+        "best_validation_accuracy",
+        "test_accuracy",
+    ]
+    header = [
+        "round",
+        "training examples",
+        "pool",
+        "kept",
+        "pseudo-label accuracy",
+        "valid accuracy",
+        "test accuracy",
+    ]
+    return [*lines, *table(header, [[row.get(key) for key in keys] for row in result["rounds"]])]
 
 
 __all__ = ["SelfTrainingConfig", "run_self_training"]
