@@ -10,13 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "stepdistill"
 
 
+def readme_rows(marker: str) -> list[list[str]]:
+    """The cells of each row of the README table between ``<!-- MARKER:`` and its end."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split(f"<!-- {marker}:", 1)[1].split(f"<!-- end {marker} -->", 1)[0]
+    return [
+        [cell.strip() for cell in row.strip().strip("|").split("|")] for row in table.splitlines()
+    ]
+
+
 def readme_layers() -> dict[str, int]:
     """Top-level module or folder name -> layer number, from the README's package map."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text.split("<!-- layers:", 1)[1].split("<!-- end layers -->", 1)[0]
     layers: dict[str, int] = {}
-    for row in table.splitlines():
-        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    for cells in readme_rows("layers"):
         if len(cells) >= 2 and cells[0].isdigit():
             for name in re.findall(r"`([\w.]+)`", cells[1]):
                 layers[name] = int(cells[0])
@@ -135,11 +141,8 @@ def test_the_walker_finds_imports_and_orders_stages():
 
 def readme_stages() -> dict[str, str]:
     """Stage package -> its entry, from the README's table of stage entries."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text.split("<!-- stages:", 1)[1].split("<!-- end stages -->", 1)[0]
     stages: dict[str, str] = {}
-    for row in table.splitlines():
-        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    for cells in readme_rows("stages"):
         names = re.findall(r"`([\w.]+)`", cells[0]) if len(cells) >= 3 else []
         if names:
             stages[names[0]] = cells[2]
