@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ from stepdistill.data.io import read_jsonl, write_jsonl
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource, task_source_from_info
 from stepdistill.errors import StepdistillError
-from stepdistill.extraction import attach_teacher_records, read_teacher_file
+from stepdistill.extraction import attach_teacher_records, majority_vote, read_teacher_file
 from stepdistill.models.folder import has_metrics, read_info, read_metrics
 from stepdistill.reports import table, write_report
-from stepdistill.schema import Example, TeacherRecord
+from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.serving import load_label_predictor
 from stepdistill.settings import check_choices, setting
 from stepdistill.training import RunSettings, get_method, make_config, train_student
@@ -122,13 +121,13 @@ def pseudo_label(
     rows = []
     for position, example in enumerate(pool):
         outputs = sampled[position * config.samples : (position + 1) * config.samples]
-        valid = [(label, why) for label, why in outputs if label and kind.check(label).label]
-        votes = Counter(kind.vote_key(label) for label, _ in valid)
-        if votes:
-            key, count = votes.most_common(1)[0]
-            label, why = next((lab, w) for lab, w in valid if kind.vote_key(lab) == key)
-        else:
-            label, why, count = None, None, 0
+        samples = [
+            ParseResult(why or "", label, bool(label and kind.check(label).label))
+            for label, why in outputs
+        ]
+        label, agreeing = majority_vote(samples, kind)
+        count = len(agreeing)
+        why = samples[agreeing[0]].rationale if agreeing else None
         rationale = (rationales[position] if rationales is not None else why) or ""
         share = count / config.samples
         rows.append(
