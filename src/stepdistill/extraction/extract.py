@@ -207,6 +207,110 @@ def build_record(
     )
 
 
+class _Asker:
+    """Sends a batch of requests through the cache and the budget, adding its counts to the
+    report; a budget that ran out is BudgetReached, with what completed cached."""
+
+    def __init__(
+        self,
+        teacher: Teacher,
+        config: ExtractionConfig,
+        cache: CompletionCache | None,
+        progress: bool,
+        budget: Budget | None,
+        report: ExtractionReport,
+    ) -> None:
+        self.teacher, self.config, self.cache = teacher, config, cache
+        self.progress, self.budget, self.report = progress, budget, report
+
+    async def __call__(self, requests: list[TeacherRequest], description: str) -> list[Completion]:
+        completions, stats = await run_requests(
+            self.teacher,
+            requests,
+            cache=self.cache,
+            concurrency=self.config.concurrency,
+            progress=self.progress,
+            description=description,
+            budget=self.budget,
+        )
+        report, budget = self.report, self.budget
+        report.add(stats)
+        if stats.not_sent_over_budget and budget is not None:
+            raise BudgetReached(
+                f"teacher budget {budget.max_cost:g} reached: {report.sent} requests sent, "
+                f"{report.cached} from the cache, {report.not_sent_over_budget} not sent (spent "
+                f"{budget.spent(report.usage):.4f}); raise the budget and run again: completed "
+                "requests come from the cache"
+            )
+        return completions
+
+
+async def _answer_stage(
+    ask: _Asker,
+    reasoning: Sequence[TeacherRequest],
+    texts: list[str | None],
+    errors: list[str | None],
+    style: PromptStyle,
+) -> None:
+    """Zero-shot stage two: ask each finished reasoning for its answer and append it to the
+    text (``texts`` and ``errors`` change in place)."""
+    follow_ups = answer_requests(reasoning, texts, style)
+    answers = iter(await ask([r for r in follow_ups if r is not None], "answers"))
+    for i, follow_up in enumerate(follow_ups):
+        if follow_up is None:
+            continue
+        answer = next(answers)
+        reasoning_text = texts[i] or ""  # a follow-up was only asked of a finished one
+        if answer.text is None:
+            texts[i], errors[i] = None, answer.error
+        elif follow_up.messages:
+            texts[i] = f"{reasoning_text.strip()}\n{answer.text.strip()}"
+        else:
+            texts[i] = f"{reasoning_text.strip()} {style.answer_lead}{answer.text}"
+
+
+def _provenance(task: Task, config: ExtractionConfig, exemplars: int) -> dict[str, Any]:
+    """What every record of this run says about its prompt and generation settings."""
+    return {
+        "prompt": {
+            "task": task.name,
+            "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
+            "exemplars": exemplars if not config.zero_shot else 0,
+            "format": "chat" if config.chat else "text",
+            "version": PROMPT_VERSION,
+        },
+        "generation": {**asdict(config.settings), "n": config.n},
+    }
+
+
+async def _judged(
+    examples: Sequence[Example],
+    records: list[TeacherRecord],
+    judge: tuple[Teacher, JudgePrompt] | None,
+    config: ExtractionConfig,
+    cache: CompletionCache | None,
+    progress: bool,
+    report: ExtractionReport,
+) -> list[TeacherRecord]:
+    """The records rated (and, with ``select=judge``, their rationale chosen) by the judge."""
+    if judge is None:
+        raise StepdistillError("this extraction selects or filters by a judge: give one")
+    judge_teacher, judge_prompt = judge
+    judged_records, judged = await judge_records(
+        examples,
+        records,
+        judge_teacher,
+        judge_prompt,
+        cache=cache,
+        concurrency=config.concurrency,
+        progress=progress,
+        select=config.select == "judge",
+    )
+    report.judge = judged.to_dict()
+    report.add(judged)
+    return judged_records
+
+
 async def extract_async(
     task: Task,
     examples: Sequence[Example],
@@ -228,56 +332,14 @@ async def extract_async(
             the cache, so a run with a higher budget continues from there.
     """
     report = ExtractionReport(examples=len(examples))
-
-    async def ask(requests: list[TeacherRequest], description: str) -> list[Completion]:
-        completions, stats = await run_requests(
-            teacher,
-            requests,
-            cache=cache,
-            concurrency=config.concurrency,
-            progress=progress,
-            description=description,
-            budget=budget,
-        )
-        report.add(stats)
-        if stats.not_sent_over_budget and budget is not None:
-            raise BudgetReached(
-                f"teacher budget {budget.max_cost:g} reached: {report.sent} requests sent, "
-                f"{report.cached} from the cache, {report.not_sent_over_budget} not sent (spent "
-                f"{budget.spent(report.usage):.4f}); raise the budget and run again: completed "
-                "requests come from the cache"
-            )
-        return completions
-
+    ask = _Asker(teacher, config, cache, progress, budget, report)
     reasoning = reasoning_requests(examples, style, exemplars, config)
     completions = await ask(reasoning, "reasoning")
     texts = [c.text for c in completions]
     errors = [c.error for c in completions]
     if config.zero_shot:
-        follow_ups = answer_requests(reasoning, texts, style)
-        answers = await ask([r for r in follow_ups if r is not None], "answers")
-        answer_iter = iter(answers)
-        for i, follow_up in enumerate(follow_ups):
-            if follow_up is None:
-                continue
-            answer = next(answer_iter)
-            reasoning_text = texts[i] or ""  # a follow-up was only asked of a finished one
-            if answer.text is None:
-                texts[i], errors[i] = None, answer.error
-            elif follow_up.messages:
-                texts[i] = f"{reasoning_text.strip()}\n{answer.text.strip()}"
-            else:
-                texts[i] = f"{reasoning_text.strip()} {style.answer_lead}{answer.text}"
-    provenance = {
-        "prompt": {
-            "task": task.name,
-            "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
-            "exemplars": len(exemplars) if not config.zero_shot else 0,
-            "format": "chat" if config.chat else "text",
-            "version": PROMPT_VERSION,
-        },
-        "generation": {**asdict(config.settings), "n": config.n},
-    }
+        await _answer_stage(ask, reasoning, texts, errors, style)
+    provenance = _provenance(task, config, len(exemplars))
     records = [
         build_record(
             example,
@@ -290,21 +352,7 @@ async def extract_async(
         for position, example in enumerate(examples)
     ]
     if config.needs_judge:
-        if judge is None:
-            raise StepdistillError("this extraction selects or filters by a judge: give one")
-        judge_teacher, judge_prompt = judge
-        records, judged = await judge_records(
-            examples,
-            records,
-            judge_teacher,
-            judge_prompt,
-            cache=cache,
-            concurrency=config.concurrency,
-            progress=progress,
-            select=config.select == "judge",
-        )
-        report.judge = judged.to_dict()
-        report.add(judged)
+        records = await _judged(examples, records, judge, config, cache, progress, report)
     records = apply_filters(examples, records, config.filters, task)
     report.count_outcomes(records)
     return records, report
