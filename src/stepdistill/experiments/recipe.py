@@ -12,7 +12,7 @@ from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
 from stepdistill.tasks.task_file import is_task_file
-from stepdistill.training import RunSettings, get_method, make_config
+from stepdistill.training import RunSettings, TrainConfig, get_method, make_config
 
 RECIPE_KEYS = {
     "name",
@@ -54,7 +54,7 @@ class Recipe:
         """The recipe's task and where its data is."""
         return task_source(self.task, data_dir=self.data_dir)
 
-    def config(self, entry: MethodEntry, seed: int) -> Any:
+    def config(self, entry: MethodEntry, seed: int) -> TrainConfig:
         """The resolved training config of one run (validated by its dataclass)."""
         return make_config(entry.method, **{**self.settings, **entry.settings, "seed": seed})
 

@@ -42,7 +42,7 @@ from stepdistill.experiments import MethodEntry, parse_method_entries
 from stepdistill.extraction import TeacherSettings
 from stepdistill.serving import QUANTIZATIONS
 from stepdistill.tasks.task_file import is_task_file
-from stepdistill.training import RunSettings, make_config
+from stepdistill.training import RunSettings, TrainConfig, make_config
 
 KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
 # the run settings a pipeline takes (it manages the teacher file and resuming itself)
@@ -60,7 +60,7 @@ class TrainStage:
     settings: dict[str, Any] = field(default_factory=dict)
     run: RunSettings = field(default_factory=RunSettings)
 
-    def config(self, entry: MethodEntry) -> Any:
+    def config(self, entry: MethodEntry) -> TrainConfig:
         """The resolved training config of one method entry."""
         return make_config(entry.method, **{**self.settings, **entry.settings})
 

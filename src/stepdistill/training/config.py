@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stepdistill.data.label_sources import LABEL_SOURCES
 from stepdistill.settings import check_choices, setting
+
+if TYPE_CHECKING:
+    from transformers import TrainingArguments
 
 REPORT_TO = ("none", "tensorboard")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -194,7 +197,9 @@ class TrainConfig:
     def field_names(cls) -> set[str]:
         return {config_field.name for config_field in fields(cls)}
 
-    def to_training_arguments(self, output_dir: str | os.PathLike, *, has_valid: bool) -> Any:
+    def to_training_arguments(
+        self, output_dir: str | os.PathLike, *, has_valid: bool
+    ) -> TrainingArguments:
         """``transformers.TrainingArguments`` for this config: the fields that name a trainer
         argument pass as they are; the rest is what stepdistill's training loop relies on
         (validation-accuracy model selection, checkpoints at every evaluation, ...)."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
@@ -35,6 +35,9 @@ from stepdistill.training.label_predictor import LabelPredictor
 from stepdistill.training.methods import TrainingMethod, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.sampling import GroupingKey
+
+if TYPE_CHECKING:  # the trainer imports transformers' Trainer: only when training
+    from stepdistill.training.trainer import DistillTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +247,7 @@ def make_trainer(
     encoded: TrainingItems,
     output: Path,
     evaluator: ValidationAccuracy | None,
-) -> Any:
+) -> DistillTrainer:
     """A ``DistillTrainer`` over the encoded items, selecting models on ``evaluator``."""
     from stepdistill.training.trainer import DistillTrainer
 
