@@ -10,8 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.data.task_source import TaskSource
-from stepdistill.extraction.extract import ExtractionReport, extract, reasoning_requests
+from stepdistill.extraction.extract import (
+    ExtractionConfig,
+    ExtractionReport,
+    extract,
+    reasoning_requests,
+)
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
+from stepdistill.prompts import Exemplar, PromptStyle
 from stepdistill.schema import Example, TeacherRecord
 
 
@@ -40,16 +46,23 @@ def split_examples(source: TaskSource, settings: TeacherSettings) -> list[Exampl
     return list(source.load(sep="\n", teacher=False)[settings.split][: settings.limit])
 
 
+def _prompting(
+    source: TaskSource, settings: TeacherSettings
+) -> tuple[PromptStyle, list[Exemplar], ExtractionConfig]:
+    """The prompt style, the exemplars and the extraction config these settings give."""
+    style, exemplars, zero_shot = prompting(source, settings)
+    return style, exemplars, settings.extraction_config(style, zero_shot)
+
+
 def extraction_plan(
     source: TaskSource, settings: TeacherSettings, examples: Sequence[Example] | None = None
 ) -> dict[str, Any]:
     """The examples, requests, token and cost ceilings an extraction would have, sending
     nothing (``examples``: the split's, by default)."""
     examples = split_examples(source, settings) if examples is None else examples
-    style, exemplars, zero_shot = prompting(source, settings)
-    config = settings.extraction_config(style, zero_shot)
+    style, exemplars, config = _prompting(source, settings)
     requests = reasoning_requests(examples, style, exemplars, config)
-    return {"examples": len(examples), **estimate(requests, settings, zero_shot)}
+    return {"examples": len(examples), **estimate(requests, settings, config.zero_shot)}
 
 
 def run_extraction(
@@ -69,8 +82,7 @@ def run_extraction(
         BudgetReached: ``settings.max_cost`` was reached (what completed is cached).
     """
     examples = split_examples(source, settings) if examples is None else examples
-    style, exemplars, zero_shot = prompting(source, settings)
-    config = settings.extraction_config(style, zero_shot)
+    style, exemplars, config = _prompting(source, settings)
     started = time.perf_counter()
     teacher = settings.make_teacher()
     records, report = extract(
@@ -87,4 +99,5 @@ def run_extraction(
         judge=settings.make_judge(teacher) if config.needs_judge else None,
     )
     report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
-    return ExtractionRun(records, report, zero_shot, len(exemplars), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return ExtractionRun(records, report, config.zero_shot, len(exemplars), seconds)

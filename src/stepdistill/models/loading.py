@@ -141,7 +141,12 @@ def input_separator(name_or_path: str) -> str:
     path = resolve_student(folder)
     kind = model_kind(AutoConfig.from_pretrained(path))
     tokenizer = AutoTokenizer.from_pretrained(resolve_student(name_or_path))
-    return prepare_tokenizer(tokenizer, kind).eos_token or "\n"
+    return separator_of(prepare_tokenizer(tokenizer, kind))
+
+
+def separator_of(tokenizer: Any) -> str:
+    """A prepared student tokenizer's input separator: its eos token, else a newline."""
+    return tokenizer.eos_token or "\n"
 
 
 def load_student(name_or_path: str, *, merge_adapter: bool = False, **model_kwargs: Any) -> Student:

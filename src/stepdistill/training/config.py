@@ -323,6 +323,3 @@ class RunSettings:
             )
         if self.overwrite and self.resume:
             raise ValueError("overwrite and resume exclude each other: give one")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -27,7 +27,7 @@ from stepdistill.models.folder import (
     write_test_predictions,
 )
 from stepdistill.models.generation import TorchEngine
-from stepdistill.models.loading import Student, load_student
+from stepdistill.models.loading import Student, load_student, separator_of
 from stepdistill.schema import Example
 from stepdistill.training.config import CHECKPOINTS, RunSettings, TrainConfig
 from stepdistill.training.input_modes import InputMode, ObjectivePairs
@@ -445,7 +445,7 @@ def train_on_task(
     """
     if isinstance(student, str):
         student = load_student(student)
-    separator = student.tokenizer.eos_token or "\n"
+    separator = separator_of(student.tokenizer)
     data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
     teacher_file = run.teacher_file
     if teacher_file is not None:

@@ -22,7 +22,7 @@ import torch
 
 from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder, pad
 from stepdistill.models.kinds import SEQ2SEQ
-from stepdistill.training.features import causal_lm_loss
+from stepdistill.training.features import causal_lm_loss, scored_tokens
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def shared_objective_token_counts(batch: dict[str, Any], kind: str) -> dict[str,
     """Target tokens of each objective in one shared-input batch (what its mean loss divides by)."""
     if kind == SEQ2SEQ:
         return {
-            objective: int((decoder["labels"] != IGNORE_INDEX).sum())
+            objective: scored_tokens(decoder["labels"], kind)
             for objective, decoder in batch["objectives"].items()
         }
     scored = batch["target_ids"][:, 1:] != IGNORE_INDEX

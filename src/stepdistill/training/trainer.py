@@ -90,12 +90,8 @@ class DistillTrainer(Trainer):
     ) -> tuple[list[Any], dict[str, float] | None]:
         """The step's micro-batches and each objective's target tokens over all of them (summed over
         processes), which ``compute_loss`` receives as ``num_items_in_batch``."""
-        batches = []
-        for _ in range(num_batches):
-            try:
-                batches.append(next(epoch_iterator))
-            except StopIteration:
-                break
+        # the Trainer's own count finds no top-level "labels" in these batches: nothing to count
+        batches, _ = super().get_batch_samples(epoch_iterator, num_batches, device)
         counts: dict[str, float] = dict.fromkeys(sorted(self.loss_weights), 0.0)
         for batch in batches:
             for objective, count in self.input_mode.objective_token_counts(
@@ -119,10 +115,9 @@ class DistillTrainer(Trainer):
         training (``num_items_in_batch`` given), its token sum over the step's token count,
         times the processes (whose gradients are averaged)."""
         losses = self.objective_losses(model, inputs)
+        shares = self._step_shares(inputs, num_items_in_batch)
         loss = sum(
-            self.loss_weights[objective]
-            * value
-            * self._step_share(objective, inputs, num_items_in_batch)
+            self.loss_weights[objective] * value * shares.get(objective, 1.0)
             for objective, value in losses.items()
         )
         if model.training:
@@ -135,17 +130,18 @@ class DistillTrainer(Trainer):
                 )
         return (loss, losses) if return_outputs else loss
 
-    def _step_share(
-        self, objective: str, batch: Any, step_counts: dict[str, float] | None
-    ) -> float:
-        """What turns a micro-batch's mean loss of ``objective`` into its part of the step's
-        mean."""
+    def _step_shares(self, batch: Any, step_counts: dict[str, float] | None) -> dict[str, float]:
+        """What turns a micro-batch's mean loss of each objective into its part of the step's
+        mean (none without the step's counts: the batch's own mean stands)."""
         if step_counts is None:
-            return 1.0
-        here = self.input_mode.objective_token_counts(batch, self.kind)[objective]
-        return (
-            here * self.args.world_size / step_counts[objective] if step_counts[objective] else 0.0
-        )
+            return {}
+        here = self.input_mode.objective_token_counts(batch, self.kind)
+        return {
+            objective: count * self.args.world_size / step_counts[objective]
+            if step_counts[objective]
+            else 0.0
+            for objective, count in here.items()
+        }
 
     def floating_point_ops(self, inputs: Any) -> int:
         return self.input_mode.floating_point_ops(inputs, super().floating_point_ops)
