@@ -166,6 +166,53 @@ def test_a_budget_stops_the_teacher_and_a_higher_one_continues_from_the_cache(
         assert (tmp_path / "out" / "teacher.jsonl").exists()
 
 
+def test_run_settings_cut_the_splits_and_a_student_with_nothing_to_learn_is_skipped(
+    tmp_path, tiny_t5_dir
+):
+    """`max_train_examples` / `max_test_examples` and the teacher's `limit` take the first
+    examples; a teacher with no usable answer leaves step-by-step nothing: not trained."""
+    unusable = lambda body: "The premise is about bikes. So the answer is maybe."  # noqa: E731
+    with FakeOpenAI(unusable) as server:
+        path = make_pipeline(
+            tmp_path,
+            tiny_t5_dir,
+            server.base_url,
+            teacher__limit=10,
+            train__max_train_examples=10,
+            train__max_test_examples=4,
+        )
+        assert main(["run", str(path)]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["extract"]["examples"] == 10 and len(server.log) == 10
+    assert len(report["extract"]["samples"]) == 6  # a few records shown beside their inputs
+    standard = report["students"]["standard"]
+    assert sum(standard["train_examples"].values()) == 10 and standard["test_size"] == 4
+    assert report["extract"]["ok"] == 0 and report["extract"]["unparsable"] == 10
+    assert list(report["students"]) == ["standard"]
+    assert "no usable training example" in report["skipped_students"]["step-by-step"]
+    assert not (tmp_path / "out" / "step-by-step").exists()  # nothing written for it
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "| problem | gold | teacher | kept | rationale |" in markdown
+
+
+def test_overwrite_clears_only_a_run_folder(tmp_path):
+    from stepdistill.errors import StepdistillError
+    from stepdistill.pipeline import clear_output
+
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("mine")
+    with pytest.raises(StepdistillError, match="not a stepdistill run"):
+        clear_output(mine)
+    run = tmp_path / "run"
+    (run / "data").mkdir(parents=True)
+    (run / "pipeline.json").write_text("{}")
+    with pytest.raises(StepdistillError, match="holds"):
+        clear_output(run, inputs=[run / "data"])
+    clear_output(run)
+    assert not run.exists() and (mine / "thesis.txt").exists()
+
+
 def wait_for(condition, timeout: float = 120.0) -> bool:
     deadline = time.time() + timeout
     while time.time() < deadline:

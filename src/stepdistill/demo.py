@@ -3,20 +3,22 @@
 A small arithmetic task generated here (deterministic), rationales from the embedded local
 teacher (SmolLM2-135M-Instruct, few-shot chain of thought, label-agreement filter), then a
 standard fine-tuning student and a step-by-step student trained and evaluated side by side, and
-a short report (table, plot, and what the filter set aside).
+a short report (table, plot, and what the filter set aside). It is a built-in pipeline
+(``demo_pipeline``) run by the pipeline runner, its report told by ``demo_view``.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 from stepdistill.data.task_data import TaskData
+from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
-from stepdistill.reports import table, write_report
+from stepdistill.pipeline import PipelineConfig, TrainStage, samples_table
+from stepdistill.reports import table
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
 from stepdistill.teacher import DEFAULT_TEACHER
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 NAMES = ["Tom", "Ann", "Lia", "Sam", "Max", "Eve", "Ben", "Zoe"]
 THINGS = ["apples", "pencils", "stickers", "books", "marbles", "cookies"]
+GENERATED_DATA = "data"  # the generated task's folder inside the demo's output
 
 
 def generate_task(
@@ -71,19 +74,65 @@ def generate_task(
     )
 
 
-def task_subset(
-    task: str, data_dir: str | Path | None, *, n_train: int, n_valid: int, n_test: int, sep: str
-) -> TaskData:
-    """The first examples of a task's splits (a task file, or a paper task's folder), without
-    any teacher outputs that ship with it."""
-    from stepdistill.data.task_source import task_source
+def demo_pipeline(
+    output: Path,
+    *,
+    task: str,
+    data_dir: Path | None,
+    teacher: str,
+    student: str,
+    sizes: dict[str, int],
+    steps: int,
+    base_url: str | None = None,
+) -> PipelineConfig:
+    """The demo as a pipeline made in code: the label-agreement filter over a short prompt for
+    a small teacher, then a standard and a step-by-step (shared input) student, each on the
+    first examples of every split."""
+    from stepdistill.experiments import MethodEntry
+    from stepdistill.extraction import TeacherSettings
+    from stepdistill.training import RunSettings
 
-    data = task_source(task, data_dir=data_dir).load(teacher=False, sep=sep)
-    splits = {"train": n_train, "valid": n_valid, "test": n_test}
-    subset = {name: data[name][:n] for name, n in splits.items()}
-    if any(example.label is None for examples in subset.values() for example in examples):
-        raise StepdistillError(f"the demo needs a labeled task; {task} has no labels")
-    return TaskData(data.task, subset, notes=data.notes)
+    return PipelineConfig(
+        path=None,
+        task=task,
+        data_dir=data_dir,
+        output=output,
+        teacher=TeacherSettings(
+            teacher=teacher,
+            base_url=base_url,
+            limit=sizes["train"],
+            max_tokens=64,
+            max_exemplars=3,  # three worked examples: a short prompt for a small teacher
+            filters=["agree-with-gold"],
+        ),
+        train=TrainStage(
+            student=student,
+            methods=(
+                MethodEntry("standard", "standard"),
+                MethodEntry("step-by-step", "step-by-step", {"shared_input": True}),
+            ),
+            settings={
+                "per_device_batch_size": 8,
+                "max_steps": steps,
+                "eval_steps": steps,
+                "learning_rate": 1e-4,
+            },
+            run=RunSettings(
+                max_train_examples=sizes["train"],
+                max_valid_examples=sizes["valid"],
+                max_test_examples=sizes["test"],
+            ),
+        ),
+    )
+
+
+def labeled_sizes(source: TaskSource, wanted: dict[str, int]) -> dict[str, int]:
+    """How many examples of each split the demo uses (the first ``wanted``, where there are
+    that many); an error for a task without labels."""
+    data = source.load(teacher=False).first(wanted)
+    if any(e.label is None for examples in data.splits.values() for e in examples):
+        raise StepdistillError(f"the demo needs a labeled task; {source.task.name} has no labels")
+    return {split: len(data[split]) for split in wanted}
 
 
 def run_demo(
@@ -103,97 +152,56 @@ def run_demo(
     """Run the demo into ``output`` and return its report (also written as report.json/.md).
 
     The task: ``task`` (a task file, or a paper task with ``data_dir``); the paper's SVAMP with
-    only ``data_dir``; else a generated arithmetic task.
+    only ``data_dir``; else a generated arithmetic task, written under ``output/data``.
     """
+    from stepdistill.data import write_paper_task
     from stepdistill.data.task_source import task_source
-    from stepdistill.extraction import TeacherSettings, attach_teacher_records, run_extraction
-    from stepdistill.models import load_student
-    from stepdistill.models.loading import input_separator
+    from stepdistill.pipeline import clear_output, run_pipeline
     from stepdistill.teacher import teacher_backend
-    from stepdistill.training import RunSettings, get_method, make_config, train_student
 
     teacher_backend(teacher)  # a mistyped teacher fails before any work
     output = Path(output)
-    if output.exists() and any(output.iterdir()) and not overwrite:
+    wanted = {"train": n_train, "valid": n_valid, "test": n_test}
+    generated = output / GENERATED_DATA if task is None and data_dir is None else None
+    task = task or "svamp"
+    data_dir = generated or (Path(data_dir) if data_dir else None)
+    source = task_source(task, data_dir=data_dir)
+    if overwrite:
+        clear_output(output, inputs=[] if generated else source.input_paths())
+    elif output.exists() and any(output.iterdir()):
         raise StepdistillError(f"{output} exists and is not empty; pass --overwrite to replace it")
-    output.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    sizes = {"n_train": n_train, "n_valid": n_valid, "n_test": n_test}
-    if task is None and data_dir is None:
-        data = generate_task(**sizes)
-        source = task_source("svamp")
-    else:
-        task = task or "svamp"
-        data = task_subset(task, data_dir, sep=input_separator(student), **sizes)
-        source = task_source(task, data_dir=data_dir)
-    logger.info("1/3 teacher %s: rationales for %d training problems", teacher, len(data["train"]))
-    teacher_settings = TeacherSettings(
+    if generated:
+        write_paper_task(generate_task(n_train=n_train, n_valid=n_valid, n_test=n_test), generated)
+    sizes = labeled_sizes(source, wanted)
+    config = demo_pipeline(
+        output,
+        task=task,
+        data_dir=data_dir,
         teacher=teacher,
+        student=student,
+        sizes=sizes,
+        steps=steps,
         base_url=base_url,
-        max_tokens=64,
-        max_exemplars=3,  # three worked examples: a short prompt for a small teacher
-        filters=["agree-with-gold"],
     )
-    extracted = run_extraction(
-        source,
-        teacher_settings,
-        output=output / "teacher.jsonl",
-        cache=output / "teacher.cache.sqlite",
-        examples=data["train"],
-    )
-    records, extraction = extracted.records, extracted.report
-    teacher_seconds = time.perf_counter() - started
-    data = attach_teacher_records(data, {record.example_id: record for record in records})
-    shown = [
-        {
-            "input": e.input,
-            "gold": e.label,
-            "teacher": record.teacher_label,
-            "rationale": record.rationale,
-            "kept": record.usable,
-            "why_not": record.filtered or record.error,
-        }
-        for e in data["train"][:6]
-        if (record := e.teacher) is not None
-    ]
-    results = {}
-    skipped = {}
-    for label, method, extra in (
-        ("standard", "standard", {}),
-        ("step-by-step", "step-by-step", {"shared_input": True}),
-    ):
-        if get_method(method).needs_rationale and not any(
-            e.teacher and e.teacher.usable for e in data["train"]
-        ):
-            skipped[label] = "no teacher rationale was kept, so there is nothing to learn from"
-            logger.warning("skipping the %s student: %s", label, skipped[label])
-            continue
-        logger.info("2/3 training the %s student (%d steps)", label, steps)
-        settings = dict(
-            per_device_batch_size=8, max_steps=steps, eval_steps=steps, learning_rate=1e-4, **extra
-        )
-        loaded = load_student(student)
-        result = train_student(
-            data=data,
-            method=method,
-            config=make_config(method, **settings),
-            student=loaded,
-            output_dir=output / label,
-            run=RunSettings(overwrite=True),
-            data_info={
-                "input_separator": loaded.tokenizer.eos_token,
-                "teacher_file": str(output / "teacher.jsonl"),
-            },
-        )
-        results[label] = result.metrics
-    logger.info("3/3 report")
+    name = "generated arithmetic" if generated else source.task.name
+    report = run_pipeline(config, view=lambda run, _: demo_view(run, name, sizes))
+    plot_report(report, output / "report.png")
+    return report
+
+
+def demo_view(
+    run: dict[str, Any], task: str, sizes: dict[str, int]
+) -> tuple[dict[str, Any], list[str]]:
+    """The demo's report, from its pipeline run's report: the teacher's counts and a few of
+    its records, then the two students side by side."""
+    extraction = {key: value for key, value in run["extract"].items() if key != "samples"}
     report = {
-        "task": data.task.name if task else "generated arithmetic",
-        "sizes": {name: len(examples) for name, examples in data.splits.items()},
-        "teacher": teacher,
-        "student": student,
-        "extraction": extraction.to_dict(),
-        "teacher_seconds": round(teacher_seconds, 1),
+        "task": task,
+        "sizes": sizes,
+        "teacher": run["teacher"],
+        "student": run["student"],
+        "extraction": extraction,
+        "teacher_seconds": extraction["seconds"],
         "students": {
             label: {
                 "test_accuracy": metrics["test_accuracy"],
@@ -201,15 +209,13 @@ def run_demo(
                 "steps": metrics["steps"],
                 "train_examples_per_second": metrics["train_examples_per_second"],
             }
-            for label, metrics in results.items()
+            for label, metrics in run["students"].items()
         },
-        "skipped_students": skipped,
-        "examples": shown,
-        "seconds": round(time.perf_counter() - started, 1),
+        "skipped_students": run["skipped_students"],
+        "examples": run["extract"]["samples"],
+        "seconds": run["seconds"],
     }
-    write_report(output, report, demo_markdown(report))
-    plot_report(report, output / "report.png")
-    return report
+    return report, demo_markdown(report)
 
 
 def demo_markdown(report: dict[str, Any]) -> list[str]:
@@ -229,19 +235,7 @@ def demo_markdown(report: dict[str, Any]) -> list[str]:
         f"({report['teacher_seconds']:.0f} s).",
         "",
     ]
-    lines += table(
-        ["problem", "gold", "teacher", "kept", "rationale"],
-        [
-            [
-                row["input"].replace("\n", " "),
-                row["gold"],
-                row["teacher"],
-                "yes" if row["kept"] else f"no: {row['why_not']}",
-                (row["rationale"] or "").replace("\n", " ")[:120],
-            ]
-            for row in report["examples"]
-        ],
-    )
+    lines += samples_table(report["examples"])
     lines += ["", "## Students", ""]
     students = [
         [label, row["train_examples"]["used"], row["steps"], row["test_accuracy"]]
@@ -276,4 +270,4 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
-__all__ = ["generate_task", "run_demo", "task_subset"]
+__all__ = ["demo_pipeline", "generate_task", "run_demo"]

@@ -21,3 +21,7 @@ class MissingSplitError(DataError, FileNotFoundError):
 
 class BudgetReached(StepdistillError):
     """The teacher's spending ceiling was reached before every request was sent."""
+
+
+class NoUsableExamples(StepdistillError):
+    """A training method found no example it can learn from (e.g. no rationale was kept)."""

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 
 from stepdistill import __version__
 from stepdistill.cli import (
+    compare_commands,
     data_commands,
     demo_commands,
     experiment_commands,
     extract_commands,
     pipeline_commands,
+    self_training_commands,
     serve_commands,
     task_commands,
     train_commands,
@@ -27,8 +29,10 @@ COMMAND_GROUPS = (
     extract_commands,
     train_commands,
     serve_commands,
+    compare_commands,
     experiment_commands,
     pipeline_commands,
+    self_training_commands,
     demo_commands,
 )
 

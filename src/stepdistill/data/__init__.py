@@ -2,7 +2,7 @@
 
 from stepdistill.data.hf import dataset_to_examples, examples_to_dataset
 from stepdistill.data.inspect import inspect_task
-from stepdistill.data.paper import load_paper_task
+from stepdistill.data.paper import load_paper_task, write_paper_task
 from stepdistill.data.splits import seeded_split, subsample
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.user import ColumnMap, load_user_examples, rows_to_examples
@@ -18,4 +18,5 @@ __all__ = [
     "rows_to_examples",
     "seeded_split",
     "subsample",
+    "write_paper_task",
 ]

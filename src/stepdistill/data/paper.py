@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import read_json_list, read_jsonl
+from stepdistill.data.io import read_json_list, read_jsonl, write_jsonl
 from stepdistill.data.splits import carve_and_subsample
 from stepdistill.data.task_data import TaskData
 from stepdistill.errors import DataError, MissingSplitError
@@ -178,3 +178,16 @@ def load_paper_task(
         logger.debug("%s: split %r not available (expected %s)", task.name, split, path)
     ordered = {name: splits[name] for name in PAPER_SPLITS if name in splits}
     return TaskData(task=task, splits=ordered, missing=missing, notes=notes)
+
+
+def write_paper_task(data: TaskData, data_dir: str | Path) -> Path:
+    """Write ``data``'s splits in the reference layout under ``data_dir`` (each example's row
+    is its ``meta`` with the label put back), so that ``load_paper_task`` reads them again;
+    returns ``data_dir``."""
+    task = data.task
+    for split, examples in data.splits.items():
+        rows = [{**example.meta, task.label_field: example.label} for example in examples]
+        path = split_path(Path(data_dir), task, split)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(path, rows)
+    return Path(data_dir)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stepdistill.errors import MissingSplitError
@@ -42,3 +43,14 @@ class TaskData:
 
     def __contains__(self, split: object) -> bool:
         return split in self.splits
+
+    def first(self, limits: Mapping[str, int | None]) -> TaskData:
+        """The same data with only the first N examples of each split ``limits`` names
+        (None: all of it), and a note for each split that was cut."""
+        splits = dict(self.splits)
+        notes = list(self.notes)
+        for split, limit in limits.items():
+            if limit is not None and split in splits and len(splits[split]) > limit:
+                notes.append(f"{split}: the first {limit} of {len(splits[split])} examples")
+                splits[split] = splits[split][:limit]
+        return replace(self, splits=splits, notes=notes)

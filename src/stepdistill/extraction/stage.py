@@ -20,6 +20,8 @@ from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
 from stepdistill.prompts import Exemplar, PromptStyle
 from stepdistill.schema import Example, TeacherRecord
 
+SAMPLES = 6  # the records a run report shows, so that a reader sees what the teacher wrote
+
 
 @dataclass
 class ExtractionRun:
@@ -30,15 +32,36 @@ class ExtractionRun:
     zero_shot: bool
     exemplars: int
     seconds: float
+    samples: list[dict[str, Any]]
 
     def summary(self) -> dict[str, Any]:
-        """The report's counts with the prompting and the time taken (for run reports)."""
+        """The report's counts with the prompting, the time taken and the first few records
+        beside their examples (for run reports)."""
         return {
             **self.report.to_dict(),
             "seconds": round(self.seconds, 1),
             "zero_shot": self.zero_shot,
             "exemplars": self.exemplars,
+            "samples": self.samples,
         }
+
+
+def samples(examples: Sequence[Example], records: Sequence[TeacherRecord]) -> list[dict[str, Any]]:
+    """The first ``SAMPLES`` examples with their record: input, gold and teacher label, the
+    rationale, whether it was kept and why not."""
+    by_id = {record.example_id: record for record in records}
+    return [
+        {
+            "input": example.input,
+            "gold": example.label,
+            "teacher": record.teacher_label,
+            "rationale": record.rationale,
+            "kept": record.usable,
+            "why_not": record.filtered or record.error,
+        }
+        for example in examples[:SAMPLES]
+        if (record := by_id.get(example.id)) is not None
+    ]
 
 
 def split_examples(source: TaskSource, settings: TeacherSettings) -> list[Example]:
@@ -100,4 +123,6 @@ def run_extraction(
     )
     report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
     seconds = time.perf_counter() - started
-    return ExtractionRun(records, report, config.zero_shot, len(exemplars), seconds)
+    return ExtractionRun(
+        records, report, config.zero_shot, len(exemplars), seconds, samples(examples, records)
+    )

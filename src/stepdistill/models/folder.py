@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import read_json, write_json, write_jsonl
+from stepdistill.data.io import read_json, read_jsonl, write_json, write_jsonl
 from stepdistill.errors import StepdistillError
 from stepdistill.models.model_card import model_card
 from stepdistill.provenance import provenance
@@ -138,6 +138,21 @@ def read_metrics(folder: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise StepdistillError(f"{folder} has no {METRICS_FILE}: its run did not finish")
     return read_json(path, METRICS_FILE)
+
+
+def read_test_predictions(folder: str | Path) -> list[dict[str, Any]]:
+    """``predictions_test.jsonl`` of a trained folder: id, label, prediction, correct.
+
+    Raises:
+        StepdistillError: the folder has no test predictions (no test split, or not finished).
+    """
+    path = Path(folder) / TEST_PREDICTIONS_FILE
+    if not path.is_file():
+        raise StepdistillError(
+            f"{folder} has no {TEST_PREDICTIONS_FILE}: its run had no labeled test split or did "
+            "not finish"
+        )
+    return read_jsonl(path)
 
 
 def has_metrics(folder: str | Path) -> bool:

@@ -2,15 +2,21 @@
 each stage skipped when its artifact is complete, so that a killed run started again resumes;
 and bootstrapped self-training. Everything outside this package imports from here."""
 
-from stepdistill.pipeline.config import PipelineConfig, load_pipeline
-from stepdistill.pipeline.runner import plan, run_pipeline
+from stepdistill.pipeline.config import PipelineConfig, TrainStage, load_pipeline
+from stepdistill.pipeline.report import ReportView, pipeline_view, samples_table
+from stepdistill.pipeline.runner import clear_output, plan, run_pipeline
 from stepdistill.pipeline.self_training import SelfTrainingConfig, run_self_training
 
 __all__ = [
     "PipelineConfig",
+    "ReportView",
     "SelfTrainingConfig",
+    "TrainStage",
+    "clear_output",
     "load_pipeline",
+    "pipeline_view",
     "plan",
     "run_pipeline",
     "run_self_training",
+    "samples_table",
 ]

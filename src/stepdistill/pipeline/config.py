@@ -15,16 +15,16 @@ train:
   student: smollm2-135m
   methods: [standard, {method: step-by-step, settings: {shared_input: true}}]
   settings: {max_steps: 300, per_device_batch_size: 8}   # `stepdistill train`'s settings
-  train_fraction: 1.0
-  data_seed: 0
-  max_valid_examples: null
+  train_fraction: 1.0        # and every other run setting of `stepdistill train` but the
+  data_seed: 0               #   teacher file and resume / overwrite / force, which the
+  max_valid_examples: null   #   pipeline manages itself
 export: {quantization: int8}   # optional: a CTranslate2 export of every student
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,9 @@ from stepdistill.tasks.task_file import is_task_file
 from stepdistill.training import RunSettings, TrainConfig, make_config
 
 KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
-# the run settings a pipeline takes (it manages the teacher file and resuming itself)
-RUN_KEYS = ("train_fraction", "data_seed", "max_valid_examples")
+# the run settings a pipeline takes: every one but those it manages itself
+MANAGED_RUN_KEYS = ("teacher_file", "overwrite", "resume", "force")
+RUN_KEYS = tuple(f.name for f in fields(RunSettings) if f.name not in MANAGED_RUN_KEYS)
 TRAIN_KEYS = ("student", "methods", "settings", *RUN_KEYS)
 EXPORT_KEYS = ("quantization",)
 
@@ -75,13 +76,18 @@ class TrainStage:
 class PipelineConfig:
     """A parsed pipeline file (relative paths resolved against its folder)."""
 
-    path: Path
+    path: Path | None  # None: a pipeline made in code (the demo's)
     task: str
     data_dir: Path | None
     output: Path
     teacher: TeacherSettings | None
     train: TrainStage
     export_quantization: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """The pipeline file, or ``built-in`` for a pipeline made in code."""
+        return str(self.path) if self.path is not None else "built-in"
 
     def source(self) -> TaskSource:
         return task_source(self.task, data_dir=self.data_dir)

@@ -1,14 +1,47 @@
-"""``report.md`` and ``report.json`` of a pipeline run: what each stage did."""
+"""``report.md`` and ``report.json`` of a pipeline run: what each stage did.
+
+A view turns the run's report into what is written (its JSON and its Markdown lines): the
+pipeline's own here, the demo's in ``stepdistill.demo``; ``reports.write_report`` writes both.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from stepdistill.reports import table, write_report
+from stepdistill.reports import table
+
+if TYPE_CHECKING:
+    from stepdistill.pipeline.config import PipelineConfig
+
+ReportView = Callable[[dict[str, Any], "PipelineConfig"], tuple[dict[str, Any], list[str]]]
 
 
-def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
+def pipeline_view(
+    report: dict[str, Any], config: PipelineConfig
+) -> tuple[dict[str, Any], list[str]]:
+    """The pipeline's report as it is, with its Markdown."""
+    return report, pipeline_markdown(report, config)
+
+
+def samples_table(samples: list[dict[str, Any]]) -> list[str]:
+    """The first few teacher records beside their examples, as a Markdown table."""
+    return table(
+        ["problem", "gold", "teacher", "kept", "rationale"],
+        [
+            [
+                row["input"].replace("\n", " "),
+                row["gold"],
+                row["teacher"],
+                "yes" if row["kept"] else f"no: {row['why_not']}",
+                (row["rationale"] or "").replace("\n", " ")[:120],
+            ]
+            for row in samples
+        ],
+    )
+
+
+def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[str]:
     """The lines of a pipeline run's ``report.md``."""
     lines = [
         f"# stepdistill run: {report['task']}",
@@ -24,7 +57,7 @@ def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
         lines += [
             "## Teacher",
             "",
-            f"`{config.teacher.teacher}`, "
+            f"`{report['teacher']}`, "
             + ("zero-shot chain of thought" if extraction["zero_shot"] else "few-shot")
             + (f" ({extraction['exemplars']} exemplars)" if extraction["exemplars"] else "")
             + (" (done earlier; skipped)" if extraction.get("skipped") else "")
@@ -40,6 +73,8 @@ def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
             + f"; {extraction['seconds']:.0f} s.",
             "",
         ]
+        if extraction.get("samples"):
+            lines += [*samples_table(extraction["samples"]), ""]
     lines += [
         "## Students",
         "",
@@ -58,6 +93,10 @@ def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
                 f"`{config.output / label}`",
             ]
             for label, metrics in report["students"].items()
+        ]
+        + [
+            [label, 0, "-", "-", f"not trained: {why}", "-"]
+            for label, why in report.get("skipped_students", {}).items()
         ],
     )
     exports = {label: m["export"] for label, m in report["students"].items() if "export" in m}
@@ -69,8 +108,3 @@ def pipeline_markdown(report: dict[str, Any], config: Any) -> list[str]:
         ]
     lines.append("")
     return lines
-
-
-def write_pipeline_report(output: Path, report: dict[str, Any], config: Any) -> dict[str, str]:
-    """``report.json`` and ``report.md`` of a pipeline run; returns their paths."""
-    return write_report(output, report, pipeline_markdown(report, config))

@@ -12,15 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stepdistill.data.io import write_json
-from stepdistill.errors import StepdistillError
+from stepdistill.errors import NoUsableExamples, StepdistillError
+from stepdistill.experiments import MethodEntry
 from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig
-from stepdistill.pipeline.report import write_pipeline_report
+from stepdistill.pipeline.report import ReportView, pipeline_view
+from stepdistill.reports import write_report
+from stepdistill.training import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +52,17 @@ class PipelineRun:
         )
 
     def check_output(self) -> None:
-        """An existing output folder must be this kind of run's (never someone else's files)."""
+        """An existing output folder must be this kind of run's (never someone else's files),
+        or hold nothing but the pipeline's own inputs (the demo's generated data)."""
         if self.output.exists() and not self.output.is_dir():
             raise StepdistillError(f"output {self.output} exists and is not a folder")
-        if self.output.is_dir() and any(self.output.iterdir()) and not self.state_path.exists():
+        inputs = {path.resolve() for path in self.source.input_paths()}
+        others = (
+            [p for p in self.output.iterdir() if p.resolve() not in inputs]
+            if (self.output.is_dir())
+            else []
+        )
+        if others and not self.state_path.exists():
             raise StepdistillError(
                 f"output {self.output} exists and is not a stepdistill run's folder (no "
                 f"{STATE_FILE}); choose another --output"
@@ -64,7 +77,7 @@ class PipelineRun:
     def teacher(self) -> TeacherSettings:
         """The pipeline's extraction settings (only asked of a pipeline that has them)."""
         if self.config.teacher is None:
-            raise StepdistillError(f"{self.config.path} has no teacher section")
+            raise StepdistillError(f"{self.config.origin} has no teacher section")
         return self.config.teacher
 
     def teacher_fingerprint(self) -> str:
@@ -100,7 +113,7 @@ class PipelineRun:
     def student_folder(self, label: str) -> Path:
         return self.output / label
 
-    def check_trained(self, label: str, config: Any) -> bool:
+    def check_trained(self, label: str, config: TrainConfig) -> bool:
         """Whether ``label`` is trained already with this config (an error if with another)."""
         folder = self.student_folder(label)
         if not has_metrics(folder):
@@ -114,7 +127,7 @@ class PipelineRun:
             )
         return True
 
-    def train(self, entry: Any) -> dict[str, Any]:
+    def train(self, entry: MethodEntry) -> dict[str, Any]:
         from stepdistill.training import train_on_task
 
         stage = self.config.train
@@ -174,21 +187,48 @@ def plan(config: PipelineConfig) -> dict[str, Any]:
                 "status": "done" if exported else "todo",
                 "folder": str(run.export_folder(entry.label)),
             }
-    return {"pipeline": str(config.path), "output": str(config.output), "stages": stages}
+    return {"pipeline": config.origin, "output": str(config.output), "stages": stages}
 
 
-def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
-    """Run every stage that is not complete yet; write ``report.md`` and ``report.json``.
+def clear_output(output: Path, inputs: Sequence[Path] = ()) -> None:
+    """Remove a finished or interrupted pipeline run's folder (``--overwrite``): never a folder
+    that is not one, nor one that holds an input of the run."""
+    if not output.exists() or (output.is_dir() and not any(output.iterdir())):
+        return
+    if not (output / STATE_FILE).exists():
+        raise StepdistillError(
+            f"--overwrite: {output} is not a stepdistill run's folder (no {STATE_FILE}); "
+            "choose another --output"
+        )
+    resolved = output.resolve()
+    for path in inputs:
+        if resolved == path.resolve() or resolved in path.resolve().parents:
+            raise StepdistillError(f"--overwrite would delete {output}, which holds {path}")
+    shutil.rmtree(output)
+
+
+def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) -> dict[str, Any]:
+    """Run every stage that is not complete yet; write ``report.md`` and ``report.json`` (as
+    ``view`` tells the run's report) and return the report.
+
+    A student whose method finds no usable example (no rationale was kept) is not trained; the
+    report says why.
 
     Raises:
         BudgetReached: the teacher's budget ran out (completed requests are cached).
         StepdistillError / DataError: a bad output folder, task, data or setting.
     """
+    started = time.perf_counter()
     run = PipelineRun(config)
     run.check_output()
     run.output.mkdir(parents=True, exist_ok=True)
     run.save_state()
-    report: dict[str, Any] = {"pipeline": str(config.path), "task": run.source.task.name}
+    report: dict[str, Any] = {
+        "pipeline": config.origin,
+        "task": run.source.task.name,
+        "teacher": config.teacher.teacher if config.teacher else None,
+        "student": config.train.student,
+    }
     if config.teacher is not None:
         if run.extraction_done():
             logger.info("extract: done already (%s)", run.output / TEACHER_FILE)
@@ -197,13 +237,19 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
             logger.info("extract: teacher %s", config.teacher.teacher)
             report["extract"] = run.extract()
     report["students"] = {}
+    report["skipped_students"] = {}
     for entry in config.train.methods:
         if run.check_trained(entry.label, config.train.config(entry)):
             logger.info("train %s: done already", entry.label)
             metrics = {**read_metrics(run.student_folder(entry.label)), "skipped": True}
         else:
             logger.info("train %s: %s", entry.label, entry.method)
-            metrics = run.train(entry)
+            try:
+                metrics = run.train(entry)
+            except NoUsableExamples as error:
+                logger.warning("train %s: not trained: %s", entry.label, error)
+                report["skipped_students"][entry.label] = str(error)
+                continue
         report["students"][entry.label] = metrics
         if config.export_quantization:
             if is_model_folder(run.export_folder(entry.label)):
@@ -212,5 +258,7 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
                 logger.info("export %s: %s", entry.label, config.export_quantization)
                 exported = run.export(entry.label)
             report["students"][entry.label]["export"] = exported
-    report["files"] = write_pipeline_report(run.output, report, config)
-    return report
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    written, markdown = view(report, config)
+    files = write_report(run.output, written, markdown)
+    return {**written, "files": files}

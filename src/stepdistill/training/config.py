@@ -301,9 +301,13 @@ class RunSettings:
 
     train_fraction: float = setting(1.0, "share of the training split used")
     data_seed: int = setting(0, "seed of the train subsample")
+    max_train_examples: int | None = setting(
+        None, "train on the first N training examples, after the fraction (None: all)"
+    )
     max_valid_examples: int | None = setting(
         None, "validate on the first N validation examples (None: all)"
     )
+    max_test_examples: int | None = setting(None, "test on the first N test examples (None: all)")
     teacher_file: str | None = setting(
         None,
         "teacher JSONL from `stepdistill extract`, used in place of the shipped teacher outputs",
@@ -317,9 +321,9 @@ class RunSettings:
     def __post_init__(self) -> None:
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train fraction must be in (0, 1], got {self.train_fraction}")
-        if self.max_valid_examples is not None and self.max_valid_examples < 1:
-            raise ValueError(
-                f"max_valid_examples must be at least 1, got {self.max_valid_examples}"
-            )
+        for name in ("max_train_examples", "max_valid_examples", "max_test_examples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         if self.overwrite and self.resume:
             raise ValueError("overwrite and resume exclude each other: give one")

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
-from stepdistill.errors import StepdistillError
+from stepdistill.errors import NoUsableExamples, StepdistillError
 from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.adapters import add_lora
 from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
@@ -111,14 +111,17 @@ def train_student(
     ``predictions_test.jsonl``; checkpoints go to ``checkpoints/``.
 
     ``run``: the run-level settings; of them, ``overwrite``, ``resume``, ``force`` and
-    ``max_valid_examples`` apply here (``data`` is already chosen). ``inputs``: the run's input
+    ``max_valid_examples`` apply here (``data`` is already chosen: ``train_on_task`` applies
+    the others). ``inputs``: the run's input
     files and folders, which ``overwrite`` never deletes (a local student folder is one anyway).
 
     Raises:
-        StepdistillError: the output folder exists (without ``overwrite``/``resume``), may not
-            be replaced, or no training example is usable by this method.
+        NoUsableExamples: no training example is usable by this method (nothing written).
+        StepdistillError: the output folder exists (without ``overwrite``/``resume``) or may
+            not be replaced.
     """
     training_method = checked_method(method, config)
+    pairs, counts = training_pairs(training_method, data["train"], config)
     student_path = student if isinstance(student, str) else student.name
     output = prepare_output_dir(
         output_dir,
@@ -127,7 +130,6 @@ def train_student(
         inputs=[*inputs, student_path] if Path(student_path).exists() else list(inputs),
         force=run.force,
     )
-    pairs, counts = training_pairs(training_method, data["train"], config)
     valid = validation_examples(data, run.max_valid_examples)
     if isinstance(student, str):
         student = load_student(student)
@@ -210,7 +212,7 @@ def training_pairs(
     """The method's task pairs and the counts of what was used; an error when none is usable."""
     pairs, counts = method.build(examples, config)
     if not pairs:
-        raise StepdistillError(
+        raise NoUsableExamples(
             f"no usable training example for {method.name} with "
             f"label_source={config.label_source}: {counts}"
         )
@@ -437,7 +439,7 @@ def train_on_task(
     run: RunSettings = DEFAULT_RUN,
 ) -> TrainResult:
     """The training stage's entry: ``train_student`` on a task's own data (a task file, or a
-    paper task's folder), subsampled as ``run`` says, with the teacher records of
+    paper task's folder), subsampled and cut as ``run`` says, with the teacher records of
     ``run.teacher_file`` in place of any shipped ones; the trained folder records where the
     data was, so that it can be evaluated again with nothing repeated.
 
@@ -447,6 +449,7 @@ def train_on_task(
         student = load_student(student)
     separator = separator_of(student.tokenizer)
     data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
+    data = data.first({"train": run.max_train_examples, "test": run.max_test_examples})
     teacher_file = run.teacher_file
     if teacher_file is not None:
         data = attach_teacher_records(data, read_teacher_file(teacher_file))

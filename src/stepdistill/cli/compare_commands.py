@@ -1,0 +1,32 @@
+"""``stepdistill compare DIR... --baseline DIR...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    compare = subparsers.add_parser(
+        "compare",
+        help="did one method beat another beyond the noise? (a verdict with an interval)",
+        description="Compare trained folders on their test predictions, seed by seed (the i-th "
+        "folder of each side is one seed): the mean accuracy difference with a 95%% interval "
+        "over test examples and seeds, McNemar's exact test per seed, the smallest detectable "
+        "difference, and a verdict: helped, hurt or inside the noise.",
+    )
+    compare.add_argument("folders", nargs="+", type=Path, help="trained folders, one per seed")
+    compare.add_argument(
+        "--baseline", nargs="+", type=Path, required=True, help="the baseline's folders, same seeds"
+    )
+    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    compare.set_defaults(handler=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from stepdistill.comparisons import compare_folders
+
+    comparison = compare_folders(args.folders, args.baseline)
+    print(json.dumps(comparison.to_dict()) if args.json else comparison.line())
+    return 0

@@ -1,0 +1,178 @@
+"""Verdicts of trained folders: did one method beat another on the same test examples?
+
+Reads each folder's ``predictions_test.jsonl`` (so it works on any trained folder, from
+``train``, ``run``, ``experiment`` or the demo), pairs the i-th folder of each side as one seed,
+and hands the per-example correctness to ``evaluation.paired`` (the statistics and why they
+are the right ones are written there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from stepdistill.errors import StepdistillError
+from stepdistill.evaluation.paired import Comparison, accuracy_interval, compare_correctness
+from stepdistill.models.folder import read_info, read_test_predictions
+
+BASELINE_METHOD = "standard"  # what every other method is compared with, by default
+
+
+@dataclass(frozen=True)
+class TestOutcomes:
+    """One trained folder's test predictions: its task, and per example id its gold label and
+    whether the prediction was right."""
+
+    folder: Path
+    task: str
+    method: str
+    gold: dict[str, str]
+    correct: dict[str, bool]
+
+
+def read_outcomes(folder: str | Path) -> TestOutcomes:
+    """The test outcomes of one trained folder.
+
+    Raises:
+        StepdistillError: not a trained folder, or no test predictions in it.
+    """
+    folder = Path(folder)
+    info = read_info(folder)
+    rows = read_test_predictions(folder)
+    return TestOutcomes(
+        folder=folder,
+        task=info.task.name,
+        method=info.method,
+        gold={str(row["id"]): str(row["label"]) for row in rows},
+        correct={str(row["id"]): bool(row["correct"]) for row in rows},
+    )
+
+
+def _check_same_test_set(outcomes: Sequence[TestOutcomes]) -> list[str]:
+    """The example ids every folder was tested on (in the first folder's order); an error
+    naming the first folder that differs in task, examples or gold labels."""
+    first = outcomes[0]
+    for other in outcomes[1:]:
+        if other.task != first.task:
+            raise StepdistillError(
+                f"{other.folder} is task {other.task!r}, {first.folder} is {first.task!r}: "
+                "only folders of one task compare"
+            )
+        if other.gold != first.gold:
+            only = len(set(other.gold) ^ set(first.gold))
+            raise StepdistillError(
+                f"{other.folder} and {first.folder} were tested on different test sets "
+                f"({len(other.gold)} and {len(first.gold)} examples, {only} ids in one only, or "
+                "other gold labels): compare folders tested on the same examples"
+            )
+    return list(first.gold)
+
+
+def compare_folders(
+    treatment: Sequence[str | Path],
+    baseline: Sequence[str | Path],
+    *,
+    names: tuple[str, str] | None = None,
+) -> Comparison:
+    """Compare trained folders seed by seed: ``treatment[i]`` against ``baseline[i]``.
+
+    ``names``: what the two sides are called (default: their methods, or their folders' names
+    when both sides are one method).
+
+    Raises:
+        StepdistillError: a folder without test predictions, folders of different tasks or
+            test sets, or different numbers of folders on the two sides.
+    """
+    if not treatment or len(treatment) != len(baseline):
+        raise StepdistillError(
+            f"give one baseline folder per folder compared (the same seeds): got "
+            f"{len(treatment)} and {len(baseline)}"
+        )
+    ours = [read_outcomes(folder) for folder in treatment]
+    theirs = [read_outcomes(folder) for folder in baseline]
+    ids = _check_same_test_set([*ours, *theirs])
+    if names is None:
+        if ours[0].method != theirs[0].method:
+            names = (ours[0].method, theirs[0].method)
+        else:
+            names = (ours[0].folder.name, theirs[0].folder.name)
+    return compare_correctness(
+        [[side.correct[i] for i in ids] for side in ours],
+        [[side.correct[i] for i in ids] for side in theirs],
+        names=names,
+    )
+
+
+def default_pairs(methods: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(treatment, baseline) labels compared by default: every entry against the first one
+    whose method is standard fine-tuning (none when there is none). ``methods``: (label,
+    method) in the order they were given."""
+    baseline = next((label for label, method in methods if method == BASELINE_METHOD), None)
+    if baseline is None:
+        return []
+    return [(label, baseline) for label, _ in methods if label != baseline]
+
+
+def folders_accuracy(folders: Sequence[str | Path]) -> tuple[float, float, float]:
+    """Mean test accuracy of one method's folders (one per seed) with its 95% interval over
+    test examples and seeds: (mean, low, high)."""
+    outcomes = [read_outcomes(folder) for folder in folders]
+    ids = _check_same_test_set(outcomes)
+    return accuracy_interval([[side.correct[i] for i in ids] for side in outcomes])
+
+
+def plot_verdicts(
+    accuracies: dict[str, tuple[float, float, float]],
+    comparisons: Sequence[Comparison],
+    title: str,
+    path: Path,
+) -> Path:
+    """Test accuracy per method with its 95% interval, and beside it each comparison's
+    difference with its interval against a zero line: the report's picture of the verdicts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = 2 if comparisons else 1
+    figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), dpi=120, squeeze=False)
+    left = axes[0][0]
+    labels = list(accuracies)
+    means = [100 * accuracies[label][0] for label in labels]
+    errors = [
+        [100 * (accuracies[label][0] - accuracies[label][1]) for label in labels],
+        [100 * (accuracies[label][2] - accuracies[label][0]) for label in labels],
+    ]
+    bars = left.bar(labels, means, yerr=errors, capsize=4, color="#1f77b4", alpha=0.8)
+    left.bar_label(bars, fmt="%.1f%%", padding=6)
+    left.set_ylabel("test accuracy (%), 95% interval")
+    left.set_ylim(0, 112)  # room for the value labels above a 100% bar
+    left.set_title(title)
+    if comparisons:
+        right = axes[0][1]
+        names = [f"{c.treatment}\nvs {c.baseline}" for c in comparisons]
+        points = [100 * c.mean_difference for c in comparisons]
+        spans = [
+            [100 * (c.mean_difference - c.interval[0]) for c in comparisons],
+            [100 * (c.interval[1] - c.mean_difference) for c in comparisons],
+        ]
+        right.errorbar(names, points, yerr=spans, fmt="o", capsize=5, color="#d62728")
+        right.axhline(0, color="grey", linestyle="--")
+        right.set_ylabel("difference (points), 95% interval")
+        right.set_title("; ".join(c.verdict for c in comparisons))
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+__all__ = [
+    "BASELINE_METHOD",
+    "TestOutcomes",
+    "compare_folders",
+    "default_pairs",
+    "folders_accuracy",
+    "plot_verdicts",
+    "read_outcomes",
+]
