@@ -64,9 +64,38 @@ def test_grid_runs_skips_finished_runs_and_reports(paper_dir, tiny_t5_dir, tmp_p
     assert (out / "standard" / "frac0.05" / "seed0" / "metrics.json").stat().st_mtime == stamp
 
 
+def test_the_summary_gives_verdicts_of_named_pairs_across_fractions(
+    paper_dir, tiny_t5_dir, tmp_path
+):
+    pair = {
+        "treatment": "sbs-shared",
+        "baseline": "standard",
+        "treatment_fraction": 0.05,
+        "baseline_fraction": 0.1,
+    }
+    recipe = write_recipe(tmp_path / "r.yaml", paper_dir, tiny_t5_dir, seeds=[0], compare=[pair])
+    assert main(["experiment", str(recipe)]) == 0
+    out = tmp_path / "out"
+    report = json.loads((out / "report.json").read_text())
+    (verdict,) = report["comparisons"]
+    assert verdict["treatment"] == "sbs-shared @ 5%" and verdict["baseline"] == "standard @ 10%"
+    assert verdict["seeds"] == 1 and verdict["verdict"] in ("helped", "hurt", "inside the noise")
+    table = (out / "summary.md").read_text()
+    assert "## Verdicts" in table and verdict["line"] in table
+    summary = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
+    for row in summary:
+        assert float(row["test_accuracy_low"]) <= float(row["test_accuracy_mean"])
+        assert float(row["test_accuracy_mean"]) <= float(row["test_accuracy_high"])
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
+        ({"compare": [{"treatment": "sbs", "baseline": "standard"}]}, "no method label"),
+        (
+            {"compare": [{"treatment": "sbs-shared", "baseline": "standard", "base": 1}]},
+            "unknown keys",
+        ),
         ({"methods": ["standrd"]}, "did you mean 'standard'"),
         ({"colour": "red"}, "unknown keys \\['colour'\\]"),
         ({"settings": {"alpha": 2}}, "standard has no setting alpha"),

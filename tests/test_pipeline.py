@@ -195,6 +195,51 @@ def test_run_settings_cut_the_splits_and_a_student_with_nothing_to_learn_is_skip
     assert "| problem | gold | teacher | kept | rationale |" in markdown
 
 
+def test_seeds_train_each_method_per_seed_and_the_report_gives_verdicts(
+    tmp_path, tiny_t5_dir, capsys
+):
+    with FakeOpenAI(teacher_answer) as server:
+        path = make_pipeline(tmp_path, tiny_t5_dir, server.base_url, train__seeds=[0, 1])
+        assert main(["run", str(path)]) == 0
+    out = tmp_path / "out"
+    report = json.loads((out / "report.json").read_text())
+    names = ["standard/seed0", "standard/seed1", "step-by-step/seed0", "step-by-step/seed1"]
+    assert list(report["students"]) == names
+    seeds = [
+        json.loads((out / n / "stepdistill.json").read_text())["config"]["seed"] for n in names
+    ]
+    assert seeds == [0, 1, 0, 1]
+    (verdict,) = report["comparisons"]  # step-by-step against standard, by default
+    assert (verdict["treatment"], verdict["baseline"], verdict["seeds"]) == (
+        "step-by-step",
+        "standard",
+        2,
+    )
+    assert verdict["verdict"] in ("helped", "hurt", "inside the noise")
+    low, high = verdict["interval"]
+    assert low <= verdict["mean_difference"] <= high
+    for label in ("standard", "step-by-step"):
+        row = report["accuracy"][label]
+        assert row["low"] <= row["mean"] <= row["high"]
+    markdown = (out / "report.md").read_text()
+    assert "## Verdicts" in markdown and verdict["line"] in markdown
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    # the same verdict from the folders alone
+    ours = [str(out / "step-by-step" / f"seed{s}") for s in (0, 1)]
+    theirs = [str(out / "standard" / f"seed{s}") for s in (0, 1)]
+    assert main(["compare", *ours, "--baseline", *theirs]) == 0
+    assert capsys.readouterr().out.strip() == verdict["line"]
+
+
+def test_compare_pairs_must_name_method_labels(tmp_path, tiny_t5_dir, capsys):
+    path = make_pipeline(
+        tmp_path, tiny_t5_dir, "http://127.0.0.1:9/v1", train__compare=[["sbs", "standard"]]
+    )
+    assert main(["run", str(path), "--dry-run"]) == 2
+    assert "train.compare names 'sbs', which is no method label" in capsys.readouterr().err
+
+
 def test_overwrite_clears_only_a_run_folder(tmp_path):
     from stepdistill.errors import StepdistillError
     from stepdistill.pipeline import clear_output

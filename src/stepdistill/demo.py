@@ -17,7 +17,7 @@ from typing import Any
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
-from stepdistill.pipeline import PipelineConfig, TrainStage, samples_table
+from stepdistill.pipeline import PipelineConfig, TrainStage, samples_table, verdict_lines
 from stepdistill.reports import table
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
@@ -184,9 +184,7 @@ def run_demo(
         base_url=base_url,
     )
     name = "generated arithmetic" if generated else source.task.name
-    report = run_pipeline(config, view=lambda run, _: demo_view(run, name, sizes))
-    plot_report(report, output / "report.png")
-    return report
+    return run_pipeline(config, view=lambda run, _: demo_view(run, name, sizes))
 
 
 def demo_view(
@@ -212,6 +210,10 @@ def demo_view(
             for label, metrics in run["students"].items()
         },
         "skipped_students": run["skipped_students"],
+        "accuracy": run["accuracy"],
+        "comparisons": run["comparisons"],
+        "comparison_notes": run["comparison_notes"],
+        "plot": run["plot"],
         "examples": run["extract"]["samples"],
         "seconds": run["seconds"],
     }
@@ -246,28 +248,9 @@ def demo_markdown(report: dict[str, Any]) -> list[str]:
         for label, why in report.get("skipped_students", {}).items()
     ]
     lines += table(["method", "training examples", "steps", "test accuracy"], students)
-    lines += ["", "Step-by-step trains only on problems whose teacher rationale was kept.", ""]
+    lines += ["", "Step-by-step trains only on problems whose teacher rationale was kept."]
+    lines += [*verdict_lines(report), ""]
     return lines
-
-
-def plot_report(report: dict[str, Any], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = list(report["students"])
-    values = [100 * report["students"][label]["test_accuracy"] for label in labels]
-    figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
-    bars = axes.bar(labels, values, color=["#8c8c8c", "#1f77b4"][: len(labels)])
-    axes.bar_label(bars, fmt="%.1f%%")
-    axes.set_ylabel("test accuracy (%)")
-    axes.set_ylim(0, 112)  # room for the value labels above a 100% bar
-    axes.set_title(f"stepdistill demo: {report['task']}")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
 
 
 __all__ = ["demo_pipeline", "generate_task", "run_demo"]

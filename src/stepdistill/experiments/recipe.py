@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepdistill.config_file import check_keys, resolve_path
+from stepdistill.comparisons import default_pairs
+from stepdistill.config_file import check_keys, resolve_path, settings_from
 from stepdistill.data.io import read_yaml
 from stepdistill.data.task_source import TaskSource, task_source
 from stepdistill.errors import DataError
@@ -25,6 +26,7 @@ RECIPE_KEYS = {
     "settings",
     "output",
     "max_valid_examples",
+    "compare",
 }
 
 
@@ -35,6 +37,22 @@ class MethodEntry:
     label: str
     method: str
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecipePair:
+    """Two method labels whose verdict the summary gives: at every train fraction, or at the
+    two fractions named (step-by-step on 25% against standard on 100%)."""
+
+    treatment: str
+    baseline: str
+    treatment_fraction: float | None = None
+    baseline_fraction: float | None = None
+
+    def fractions(self, grid: tuple[float, ...]) -> list[tuple[float, float]]:
+        if self.treatment_fraction is not None and self.baseline_fraction is not None:
+            return [(self.treatment_fraction, self.baseline_fraction)]
+        return [(fraction, fraction) for fraction in grid]
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,14 @@ class Recipe:
     settings: dict[str, Any]
     output: Path
     max_valid_examples: int | None = None
+    compare: tuple[RecipePair, ...] | None = None
+
+    def pairs(self) -> tuple[RecipePair, ...]:
+        """The comparisons the summary gives (default: every method against standard)."""
+        if self.compare is not None:
+            return self.compare
+        methods = [(entry.label, entry.method) for entry in self.methods]
+        return tuple(RecipePair(a, b) for a, b in default_pairs(methods))
 
     def source(self) -> TaskSource:
         """The recipe's task and where its data is."""
@@ -138,6 +164,9 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
             settings=dict(data.get("settings") or {}),
             output=resolve_path(data["output"], path.parent),
             max_valid_examples=data.get("max_valid_examples"),
+            compare=recipe_pairs(data["compare"], methods, str(path))
+            if "compare" in data
+            else None,
         )
         for entry in recipe.methods:  # every setting is checked before anything runs
             recipe.config(entry, recipe.seeds[0] if recipe.seeds else 0)
@@ -148,3 +177,28 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
     if any(not 0 < f <= 1 for f in recipe.train_fractions):
         raise DataError(f"{path}: train_fractions must be in (0, 1], got {recipe.train_fractions}")
     return recipe
+
+
+def recipe_pairs(
+    items: Any, methods: tuple[MethodEntry, ...], where: str
+) -> tuple[RecipePair, ...]:
+    """``compare:`` entries: mappings of treatment and baseline labels (and, together,
+    treatment_fraction and baseline_fraction)."""
+    labels = {entry.label for entry in methods}
+    if not isinstance(items, list):
+        raise DataError(f"{where}: 'compare' must be a list of {{treatment, baseline}} mappings")
+    pairs = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise DataError(f"{where}: a compare entry must be a mapping, got {item!r}")
+        pair = settings_from(RecipePair, item, f"{where}: compare")
+        for label in (pair.treatment, pair.baseline):
+            if label not in labels:
+                raise DataError(
+                    f"{where}: compare names {label!r}, which is no method label "
+                    f"({', '.join(sorted(labels))})"
+                )
+        if (pair.treatment_fraction is None) != (pair.baseline_fraction is None):
+            raise DataError(f"{where}: give treatment_fraction and baseline_fraction together")
+        pairs.append(pair)
+    return tuple(pairs)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stepdistill.comparisons import compare_folders, folders_accuracy
+from stepdistill.evaluation.paired import Comparison
 from stepdistill.experiments.recipe import MethodEntry, Recipe
 from stepdistill.models.folder import has_metrics, read_metrics
 from stepdistill.reports import table, write_report
@@ -72,6 +74,7 @@ def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]
         metrics = read_metrics(run.folder(recipe.output, many))
         rows.append(
             {
+                "folder": str(run.folder(recipe.output, many)),
                 "student": run.student,
                 "method": run.entry.label,
                 "train_fraction": run.fraction,
@@ -85,15 +88,34 @@ def run_recipe(recipe: Recipe, *, dry_run: bool = False) -> list[dict[str, Any]]
     return rows
 
 
+Cell = tuple[str, str, float]  # student, method label, train fraction
+
+
+def tested_folders(rows: list[dict[str, Any]]) -> dict[Cell, list[str]]:
+    """The folders of each grid cell, one per seed, where every seed has a test accuracy."""
+    cells: dict[Cell, list[dict[str, Any]]] = {}
+    for row in rows:
+        cells.setdefault((row["student"], row["method"], row["train_fraction"]), []).append(row)
+    return {
+        cell: [row["folder"] for row in members]
+        for cell, members in cells.items()
+        if all(row["test_accuracy"] is not None for row in members)
+    }
+
+
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and standard deviation of test accuracy over seeds, per student/method/fraction."""
-    groups: dict[tuple, list[float]] = {}
+    """Mean and standard deviation of test accuracy over seeds, per student/method/fraction,
+    with the 95% interval over test examples and seeds where every seed has predictions."""
+    groups: dict[Cell, list[float]] = {}
     for row in rows:
         key = (row["student"], row["method"], row["train_fraction"])
         groups.setdefault(key, []).append(row["test_accuracy"])
+    tested = tested_folders(rows)
     summary = []
     for (student, method, fraction), values in groups.items():
         values = [v for v in values if v is not None]
+        folders = tested.get((student, method, fraction))
+        interval = folders_accuracy(folders)[1:] if folders else (None, None)
         summary.append(
             {
                 "student": student,
@@ -102,9 +124,31 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "seeds": len(values),
                 "test_accuracy_mean": statistics.fmean(values) if values else math.nan,
                 "test_accuracy_std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "test_accuracy_low": interval[0],
+                "test_accuracy_high": interval[1],
             }
         )
     return summary
+
+
+def recipe_verdicts(
+    recipe: Recipe, rows: list[dict[str, Any]]
+) -> tuple[list[Comparison], list[str]]:
+    """The verdicts of the recipe's pairs, for every student (and fraction), and a note for
+    each pair that could not be compared."""
+    tested = tested_folders(rows)
+    comparisons, notes = [], []
+    for student in recipe.students:
+        for pair in recipe.pairs():
+            for ours, theirs in pair.fractions(recipe.train_fractions):
+                names = (f"{pair.treatment} @ {ours:.0%}", f"{pair.baseline} @ {theirs:.0%}")
+                treatment = tested.get((student, pair.treatment, ours))
+                baseline = tested.get((student, pair.baseline, theirs))
+                if not treatment or not baseline:
+                    notes.append(f"{names[0]} vs {names[1]}: not compared (no test accuracy)")
+                    continue
+                comparisons.append(compare_folders(treatment, baseline, names=names))
+    return comparisons, notes
 
 
 def teacher_accuracy(recipe: Recipe) -> float | None:
@@ -137,11 +181,12 @@ def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]
     lines = [
         f"# {recipe.name}: {recipe.source().task.name}, test accuracy",
         "",
-        f"Mean ± standard deviation over seeds {list(recipe.seeds)}.",
+        f"Mean ± standard deviation over seeds {list(recipe.seeds)}; the 95% interval covers "
+        "test examples and seeds (the plot's bands).",
         "",
     ]
     lines += table(
-        ["student", "method", "train data", "seeds", "test accuracy"],
+        ["student", "method", "train data", "seeds", "test accuracy", "95% interval"],
         [
             [
                 row["student"],
@@ -149,13 +194,27 @@ def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]
                 f"{row['train_fraction']:.0%}",
                 row["seeds"],
                 f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f}",
+                f"[{row['test_accuracy_low']:.4f}, {row['test_accuracy_high']:.4f}]"
+                if row["test_accuracy_low"] is not None
+                else None,
             ]
             for row in summary
         ],
     )
     if teacher is not None:
         lines += ["", f"Teacher (LLM) test accuracy: {teacher:.4f}"]
-    report = {"recipe": recipe.name, "teacher_accuracy": teacher, "summary": summary, "runs": rows}
+    comparisons, notes = recipe_verdicts(recipe, rows)
+    if comparisons or notes:
+        lines += ["", "## Verdicts", ""]
+        lines += [f"- {c.line()}" for c in comparisons] + [f"- {note}" for note in notes]
+    report = {
+        "recipe": recipe.name,
+        "teacher_accuracy": teacher,
+        "summary": summary,
+        "comparisons": [c.to_dict() for c in comparisons],
+        "comparison_notes": notes,
+        "runs": rows,
+    }
     write_report(out, report, lines, markdown_name=files["table"].name)
     files["plot"] = plot_accuracy(recipe, summary, teacher, out / "accuracy.png")
     return files
@@ -178,14 +237,36 @@ def plot_accuracy(
     for (student, method), points in lines.items():
         points.sort(key=lambda r: r["train_fraction"])
         label = method if len(recipe.students) == 1 else f"{method} ({student})"
-        axes.errorbar(
-            [100 * p["train_fraction"] for p in points],
-            [100 * p["test_accuracy_mean"] for p in points],
-            yerr=[100 * p["test_accuracy_std"] for p in points],
-            marker="o",
-            capsize=3,
-            label=label,
-        )
+        x = [100 * p["train_fraction"] for p in points]
+        y = [100 * p["test_accuracy_mean"] for p in points]
+        # the 95% interval over test examples and seeds; the seeds' spread where no predictions
+        low = [
+            100
+            * (
+                p["test_accuracy_low"]
+                if p["test_accuracy_low"] is not None
+                else p["test_accuracy_mean"] - p["test_accuracy_std"]
+            )
+            for p in points
+        ]
+        high = [
+            100
+            * (
+                p["test_accuracy_high"]
+                if p["test_accuracy_high"] is not None
+                else p["test_accuracy_mean"] + p["test_accuracy_std"]
+            )
+            for p in points
+        ]
+        (line,) = axes.plot(x, y, marker="o", label=label)
+        if len(points) > 1:
+            axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2)
+        else:
+            spans = [
+                [a - b for a, b in zip(y, low, strict=True)],
+                [b - a for a, b in zip(y, high, strict=True)],
+            ]
+            axes.errorbar(x, y, yerr=spans, fmt="none", capsize=4, color=line.get_color())
     if teacher is not None:
         axes.axhline(100 * teacher, linestyle="--", color="grey", label="teacher (LLM)")
     axes.set_xlabel("% of training data")

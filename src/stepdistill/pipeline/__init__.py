@@ -3,7 +3,7 @@ each stage skipped when its artifact is complete, so that a killed run started a
 and bootstrapped self-training. Everything outside this package imports from here."""
 
 from stepdistill.pipeline.config import PipelineConfig, TrainStage, load_pipeline
-from stepdistill.pipeline.report import ReportView, pipeline_view, samples_table
+from stepdistill.pipeline.report import ReportView, pipeline_view, samples_table, verdict_lines
 from stepdistill.pipeline.runner import clear_output, plan, run_pipeline
 from stepdistill.pipeline.self_training import SelfTrainingConfig, run_self_training
 
@@ -19,4 +19,5 @@ __all__ = [
     "run_pipeline",
     "run_self_training",
     "samples_table",
+    "verdict_lines",
 ]

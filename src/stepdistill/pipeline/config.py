@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from stepdistill.comparisons import default_pairs
 from stepdistill.config_file import (
     apply_overrides,
     check_keys,
@@ -48,22 +49,51 @@ KEYS = ("task", "data_dir", "output", "teacher", "train", "export")
 # the run settings a pipeline takes: every one but those it manages itself
 MANAGED_RUN_KEYS = ("teacher_file", "overwrite", "resume", "force")
 RUN_KEYS = tuple(f.name for f in fields(RunSettings) if f.name not in MANAGED_RUN_KEYS)
-TRAIN_KEYS = ("student", "methods", "settings", *RUN_KEYS)
+TRAIN_KEYS = ("student", "methods", "settings", "seeds", "compare", *RUN_KEYS)
 EXPORT_KEYS = ("quantization",)
 
 
 @dataclass(frozen=True)
+class StudentRun:
+    """One student of the stage: a method entry trained with one seed (None: the settings'
+    seed, in a folder named by the label alone)."""
+
+    entry: MethodEntry
+    seed: int | None = None
+
+    @property
+    def name(self) -> str:
+        """Its folder, relative to the output: ``LABEL`` or ``LABEL/seedN``."""
+        return self.entry.label if self.seed is None else f"{self.entry.label}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
 class TrainStage:
-    """The students to train: one trained folder per method entry."""
+    """The students to train: one trained folder per method entry and seed, and which
+    methods are compared with which (default: every one with standard fine-tuning)."""
 
     student: str
     methods: tuple[MethodEntry, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     run: RunSettings = field(default_factory=RunSettings)
+    seeds: tuple[int, ...] | None = None
+    compare: tuple[tuple[str, str], ...] | None = None
 
-    def config(self, entry: MethodEntry) -> TrainConfig:
-        """The resolved training config of one method entry."""
-        return make_config(entry.method, **{**self.settings, **entry.settings})
+    def students(self) -> list[StudentRun]:
+        """Every student to train, method by method, seed by seed."""
+        seeds: tuple[int | None, ...] = self.seeds if self.seeds is not None else (None,)
+        return [StudentRun(entry, seed) for entry in self.methods for seed in seeds]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (treatment, baseline) labels whose verdicts the report gives."""
+        if self.compare is not None:
+            return list(self.compare)
+        return default_pairs([(entry.label, entry.method) for entry in self.methods])
+
+    def config(self, entry: MethodEntry, seed: int | None = None) -> TrainConfig:
+        """The resolved training config of one method entry (and seed)."""
+        chosen = {} if seed is None else {"seed": seed}
+        return make_config(entry.method, **{**self.settings, **entry.settings, **chosen})
 
     def run_settings(self, teacher_file: Path | None, *, resume: bool) -> RunSettings:
         """The run-level settings of every student of the stage."""
@@ -137,6 +167,8 @@ def load_pipeline(
             methods=parse_method_entries(train["methods"], where),
             settings=dict(train.get("settings") or {}),
             run=run_settings(train, where),
+            seeds=seeds_of(train, where),
+            compare=pairs_of(train, where),
         )
         for entry in stage.methods:  # every setting is checked before anything runs
             stage.config(entry)
@@ -163,3 +195,38 @@ def run_settings(train: dict[str, Any], where: str) -> RunSettings:
     """The run settings of a pipeline's ``train`` section (each checked by ``RunSettings``)."""
     values = {key: train[key] for key in RUN_KEYS if key in train}
     return settings_from(RunSettings, values, f"{where}: train")
+
+
+def seeds_of(train: dict[str, Any], where: str) -> tuple[int, ...] | None:
+    """``train.seeds``: each method is trained once per seed on the same data."""
+    if "seeds" not in train:
+        return None
+    seeds = train["seeds"]
+    if not isinstance(seeds, list) or not seeds or not all(type(s) is int for s in seeds):
+        raise DataError(f"{where}: train.seeds must be a non-empty list of integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise DataError(f"{where}: train.seeds repeats a seed: {seeds}")
+    return tuple(seeds)
+
+
+def pairs_of(train: dict[str, Any], where: str) -> tuple[tuple[str, str], ...] | None:
+    """``train.compare``: [[treatment label, baseline label], ...], each label a method's."""
+    if "compare" not in train:
+        return None
+    labels = {
+        entry if isinstance(entry, str) else entry.get("label", entry.get("method"))
+        for entry in train["methods"]
+    }
+    pairs = train["compare"]
+    if not isinstance(pairs, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 for pair in pairs
+    ):
+        raise DataError(f"{where}: train.compare must be a list of [method label, baseline label]")
+    for pair in pairs:
+        unknown = [label for label in pair if label not in labels]
+        if unknown:
+            raise DataError(
+                f"{where}: train.compare names {unknown[0]!r}, which is no method label "
+                f"({', '.join(sorted(map(str, labels)))})"
+            )
+    return tuple((str(a), str(b)) for a, b in pairs)

@@ -41,6 +41,27 @@ def samples_table(samples: list[dict[str, Any]]) -> list[str]:
     )
 
 
+def verdict_lines(report: dict[str, Any]) -> list[str]:
+    """The report's verdicts: each method's accuracy with its 95% interval, then one line per
+    comparison (see ``evaluation.paired`` for what the interval covers)."""
+    if not report.get("accuracy"):
+        return []
+    lines = ["", "## Verdicts", ""]
+    lines += table(
+        ["method", "test accuracy", "95% interval"],
+        [
+            [label, row["mean"], f"[{row['low']:.4f}, {row['high']:.4f}]"]
+            for label, row in report["accuracy"].items()
+        ],
+    )
+    lines.append("")
+    lines += [f"- {comparison['line']}" for comparison in report.get("comparisons", [])]
+    lines += [f"- {note}" for note in report.get("comparison_notes", [])]
+    if report.get("plot"):
+        lines += ["", "![test accuracy and verdicts](report.png)"]
+    return lines
+
+
 def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[str]:
     """The lines of a pipeline run's ``report.md``."""
     lines = [
@@ -99,6 +120,7 @@ def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[st
             for label, why in report.get("skipped_students", {}).items()
         ],
     )
+    lines += verdict_lines(report)
     exports = {label: m["export"] for label, m in report["students"].items() if "export" in m}
     if exports:
         lines += ["", "## Export", ""]

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from stepdistill.comparisons import compare_folders, folders_accuracy, plot_verdicts
 from stepdistill.data.io import write_json
 from stepdistill.errors import NoUsableExamples, StepdistillError
-from stepdistill.experiments import MethodEntry
 from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
-from stepdistill.pipeline.config import PipelineConfig
+from stepdistill.pipeline.config import PipelineConfig, StudentRun
 from stepdistill.pipeline.report import ReportView, pipeline_view
 from stepdistill.reports import write_report
 from stepdistill.training import TrainConfig
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "pipeline.json"
 TEACHER_FILE = "teacher.jsonl"
 CACHE_FILE = "teacher.cache.sqlite"
+PLOT_FILE = "report.png"
 
 
 def _fingerprint(data: Any) -> str:
@@ -110,12 +111,13 @@ class PipelineRun:
 
     # --- training ---------------------------------------------------------------------------
 
-    def student_folder(self, label: str) -> Path:
-        return self.output / label
+    def student_folder(self, name: str) -> Path:
+        return self.output / name
 
-    def check_trained(self, label: str, config: TrainConfig) -> bool:
-        """Whether ``label`` is trained already with this config (an error if with another)."""
-        folder = self.student_folder(label)
+    def check_trained(self, name: str, config: TrainConfig) -> bool:
+        """Whether student ``name`` is trained already with this config (an error if with
+        another)."""
+        folder = self.student_folder(name)
         if not has_metrics(folder):
             return False
         trained = read_info(folder).config
@@ -127,16 +129,16 @@ class PipelineRun:
             )
         return True
 
-    def train(self, entry: MethodEntry) -> dict[str, Any]:
+    def train(self, student: StudentRun) -> dict[str, Any]:
         from stepdistill.training import train_on_task
 
         stage = self.config.train
-        folder = self.student_folder(entry.label)
+        folder = self.student_folder(student.name)
         teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
         result = train_on_task(
             source=self.source,
-            method=entry.method,
-            config=stage.config(entry),
+            method=student.entry.method,
+            config=stage.config(student.entry, student.seed),
             student=stage.student,
             output_dir=folder,
             # a killed run continues from its last checkpoint
@@ -146,16 +148,16 @@ class PipelineRun:
 
     # --- export -----------------------------------------------------------------------------
 
-    def export_folder(self, label: str) -> Path:
-        return self.output / f"{label}-{self.config.export_quantization}"
+    def export_folder(self, name: str) -> Path:
+        return self.output / f"{name}-{self.config.export_quantization}"
 
-    def export(self, label: str) -> dict[str, Any]:
+    def export(self, name: str) -> dict[str, Any]:
         from stepdistill.serving import export_ctranslate2
 
         quantization = self.config.export_quantization or "int8"
         folder = export_ctranslate2(
-            self.student_folder(label),
-            self.export_folder(label),
+            self.student_folder(name),
+            self.export_folder(name),
             quantization=quantization,
             overwrite=True,  # only ever a folder this pipeline started and did not finish
         )
@@ -173,19 +175,20 @@ def plan(config: PipelineConfig) -> dict[str, Any]:
             "teacher": config.teacher.teacher,
             **run.extraction_plan(),
         }
-    for entry in config.train.methods:
-        done = has_metrics(run.student_folder(entry.label))
-        stages[f"train {entry.label}"] = {
+    for student in config.train.students():
+        name = student.name
+        done = has_metrics(run.student_folder(name))
+        stages[f"train {name}"] = {
             "status": "done" if done else "todo",
-            "method": entry.method,
+            "method": student.entry.method,
             "student": config.train.student,
-            "folder": str(run.student_folder(entry.label)),
+            "folder": str(run.student_folder(name)),
         }
         if config.export_quantization:
-            exported = is_model_folder(run.export_folder(entry.label))
-            stages[f"export {entry.label}"] = {
+            exported = is_model_folder(run.export_folder(name))
+            stages[f"export {name}"] = {
                 "status": "done" if exported else "todo",
-                "folder": str(run.export_folder(entry.label)),
+                "folder": str(run.export_folder(name)),
             }
     return {"pipeline": config.origin, "output": str(config.output), "stages": stages}
 
@@ -205,6 +208,44 @@ def clear_output(output: Path, inputs: Sequence[Path] = ()) -> None:
         if resolved == path.resolve() or resolved in path.resolve().parents:
             raise StepdistillError(f"--overwrite would delete {output}, which holds {path}")
     shutil.rmtree(output)
+
+
+def verdicts(run: PipelineRun, trained: dict[str, Any]) -> dict[str, Any]:
+    """Each method's test accuracy with its interval over test examples and seeds, the
+    verdicts of the stage's pairs (from the folders' test predictions), and ``report.png``;
+    a pair with a side that was not trained or has no test predictions is named in ``notes``."""
+    stage = run.config.train
+    names: dict[str, list[str]] = {}
+    for student in stage.students():
+        names.setdefault(student.entry.label, []).append(student.name)
+    tested = {
+        label: [run.student_folder(name) for name in seeds]
+        for label, seeds in names.items()
+        if all(trained.get(name, {}).get("test_accuracy") is not None for name in seeds)
+    }
+    accuracy = {label: folders_accuracy(paths) for label, paths in tested.items()}
+    comparisons, notes = [], []
+    for treatment, baseline in stage.pairs():
+        if treatment in tested and baseline in tested:
+            pair = (treatment, baseline)
+            comparisons.append(compare_folders(tested[treatment], tested[baseline], names=pair))
+        else:
+            notes.append(f"{treatment} vs {baseline}: not compared (a side has no test accuracy)")
+    for comparison in comparisons:
+        logger.info("verdict: %s", comparison.line())
+    plot = None
+    if accuracy:
+        title = f"{run.source.task.name}: test accuracy"
+        plot = str(plot_verdicts(accuracy, comparisons, title, run.output / PLOT_FILE))
+    return {
+        "accuracy": {
+            label: {"mean": mean, "low": low, "high": high}
+            for label, (mean, low, high) in accuracy.items()
+        },
+        "comparisons": [comparison.to_dict() for comparison in comparisons],
+        "comparison_notes": notes,
+        "plot": plot,
+    }
 
 
 def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) -> dict[str, Any]:
@@ -238,26 +279,28 @@ def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) ->
             report["extract"] = run.extract()
     report["students"] = {}
     report["skipped_students"] = {}
-    for entry in config.train.methods:
-        if run.check_trained(entry.label, config.train.config(entry)):
-            logger.info("train %s: done already", entry.label)
-            metrics = {**read_metrics(run.student_folder(entry.label)), "skipped": True}
+    for student in config.train.students():
+        name = student.name
+        if run.check_trained(name, config.train.config(student.entry, student.seed)):
+            logger.info("train %s: done already", name)
+            metrics = {**read_metrics(run.student_folder(name)), "skipped": True}
         else:
-            logger.info("train %s: %s", entry.label, entry.method)
+            logger.info("train %s: %s", name, student.entry.method)
             try:
-                metrics = run.train(entry)
+                metrics = run.train(student)
             except NoUsableExamples as error:
-                logger.warning("train %s: not trained: %s", entry.label, error)
-                report["skipped_students"][entry.label] = str(error)
+                logger.warning("train %s: not trained: %s", name, error)
+                report["skipped_students"][name] = str(error)
                 continue
-        report["students"][entry.label] = metrics
+        report["students"][name] = metrics
         if config.export_quantization:
-            if is_model_folder(run.export_folder(entry.label)):
-                exported = {"folder": str(run.export_folder(entry.label)), "skipped": True}
+            if is_model_folder(run.export_folder(name)):
+                exported = {"folder": str(run.export_folder(name)), "skipped": True}
             else:
-                logger.info("export %s: %s", entry.label, config.export_quantization)
-                exported = run.export(entry.label)
-            report["students"][entry.label]["export"] = exported
+                logger.info("export %s: %s", name, config.export_quantization)
+                exported = run.export(name)
+            report["students"][name]["export"] = exported
+    report.update(verdicts(run, report["students"]))
     report["seconds"] = round(time.perf_counter() - started, 1)
     written, markdown = view(report, config)
     files = write_report(run.output, written, markdown)
