@@ -155,3 +155,32 @@ def test_compare_command_prints_one_line_or_json_and_refuses_other_test_sets(tmp
     assert len(err) == 1 and "only folders of one task compare" in err[0]
     assert main(["compare", *map(str, ours), "--baseline", str(theirs[0])]) == 2
     assert "one baseline folder per folder" in capsys.readouterr().err
+
+
+def test_a_student_that_predicts_one_class_is_named_and_does_not_beat_the_majority(tmp_path):
+    from stepdistill.comparisons import class_report
+
+    labels = ["entailment"] * 50 + ["neutral"] * 30 + ["contradiction"] * 20
+    rows = [
+        {"id": f"t{i}", "label": gold, "prediction": "entailment", "correct": gold == "entailment"}
+        for i, gold in enumerate(labels)
+    ]
+    folders = [write_folder(tmp_path / f"s{seed}", "esnli", "standard", rows) for seed in (0, 1)]
+    found = class_report(folders, "standard")
+    assert found.majority_label == "entailment" and found.majority_accuracy == 0.5
+    assert found.most_predicted == "entailment" and found.most_predicted_share == 1.0
+    assert found.versus_majority.verdict == "inside the noise"
+    assert found.confusion["neutral"] == {
+        "entailment": 60,  # 30 a seed, two seeds
+        "neutral": 0,
+        "contradiction": 0,
+        "(other)": 0,
+    }
+    assert any("gives one answer, 'entailment', for 100%" in w for w in found.warnings)
+    assert any("does not beat always answering 'entailment'" in w for w in found.warnings)
+
+    right = [dict(row, prediction=row["label"], correct=True) for row in rows]
+    good = class_report([write_folder(tmp_path / "good", "esnli", "standard", right)], "good")
+    assert good.warnings == [] and good.versus_majority.verdict == "helped"
+    svamp = [{"id": "t0", "label": "( 1 + 2 )", "prediction": "3", "correct": True}]
+    assert class_report([write_folder(tmp_path / "svamp", "svamp", "standard", svamp)], "x") is None

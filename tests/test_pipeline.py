@@ -232,6 +232,27 @@ def test_seeds_train_each_method_per_seed_and_the_report_gives_verdicts(
     assert capsys.readouterr().out.strip() == verdict["line"]
 
 
+def test_a_teacher_that_answers_one_class_is_warned_about_in_the_report(
+    tmp_path, tiny_t5_dir, caplog
+):
+    one_class = lambda body: "The premise is about bikes. So the answer is contradiction."  # noqa: E731
+    with FakeOpenAI(one_class) as server:
+        path = make_pipeline(tmp_path, tiny_t5_dir, server.base_url)
+        assert main(["run", str(path)]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert list(report["extract"]["kept_labels"]) == ["contradiction"]
+    warnings = report["warnings"]
+    assert any(w.startswith("the kept teacher labels cover 1 of 3 classes") for w in warnings)
+    assert any(w.startswith("the training labels of step-by-step cover 1 of 3") for w in warnings)
+    assert not any("training labels of standard" in w for w in warnings)  # gold labels: all 3
+    standard = report["classes"]["standard"]
+    assert standard["majority_accuracy"] > 0 and set(standard["confusion"]) == set(LABELS)
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "## Warnings" in markdown and "Confusion matrix" in markdown
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("the kept teacher labels cover 1 of 3 classes" in m for m in logged)
+
+
 def test_compare_pairs_must_name_method_labels(tmp_path, tiny_t5_dir, capsys):
     path = make_pipeline(
         tmp_path, tiny_t5_dir, "http://127.0.0.1:9/v1", train__compare=[["sbs", "standard"]]

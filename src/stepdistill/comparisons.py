@@ -8,12 +8,23 @@ are the right ones are written there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from stepdistill.errors import StepdistillError
-from stepdistill.evaluation.paired import Comparison, accuracy_interval, compare_correctness
+from stepdistill.evaluation.classes import (
+    ONE_CLASS_SHARE,
+    confusion,
+    majority,
+    one_class_share,
+)
+from stepdistill.evaluation.paired import (
+    HELPED,
+    Comparison,
+    accuracy_interval,
+    compare_correctness,
+)
 from stepdistill.models.folder import read_info, read_test_predictions
 
 BASELINE_METHOD = "standard"  # what every other method is compared with, by default
@@ -29,6 +40,8 @@ class TestOutcomes:
     method: str
     gold: dict[str, str]
     correct: dict[str, bool]
+    predicted: dict[str, str | None]
+    label_space: tuple[str, ...] | None
 
 
 def read_outcomes(folder: str | Path) -> TestOutcomes:
@@ -46,6 +59,8 @@ def read_outcomes(folder: str | Path) -> TestOutcomes:
         method=info.method,
         gold={str(row["id"]): str(row["label"]) for row in rows},
         correct={str(row["id"]): bool(row["correct"]) for row in rows},
+        predicted={str(row["id"]): row.get("prediction") for row in rows},
+        label_space=tuple(info.task.label_space) if info.task.label_space else None,
     )
 
 
@@ -122,20 +137,86 @@ def folders_accuracy(folders: Sequence[str | Path]) -> tuple[float, float, float
     return accuracy_interval([[side.correct[i] for i in ids] for side in outcomes])
 
 
+@dataclass(frozen=True)
+class ClassReport:
+    """One method's folders (one per seed) against the classes of a closed label set."""
+
+    method: str
+    majority_label: str
+    majority_accuracy: float
+    versus_majority: Comparison
+    most_predicted: str | None
+    most_predicted_share: float  # the largest share over seeds
+    confusion: dict[str, dict[str, int]]  # summed over seeds
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "majority_label": self.majority_label,
+            "majority_accuracy": self.majority_accuracy,
+            "versus_majority": self.versus_majority.to_dict(),
+            "most_predicted": self.most_predicted,
+            "most_predicted_share": self.most_predicted_share,
+            "confusion": self.confusion,
+            "warnings": self.warnings,
+        }
+
+
+def class_report(folders: Sequence[str | Path], method: str) -> ClassReport | None:
+    """The majority-class baseline, the confusion matrix and the warnings of one method's
+    folders; None for a task without a closed label set."""
+    outcomes = [read_outcomes(folder) for folder in folders]
+    ids = _check_same_test_set(outcomes)
+    labels = outcomes[0].label_space
+    if labels is None:
+        return None
+    gold = [outcomes[0].gold[i] for i in ids]
+    label, share = majority(gold)
+    always = [truth == label for truth in gold]
+    versus = compare_correctness(
+        [[side.correct[i] for i in ids] for side in outcomes],
+        [always for _ in outcomes],
+        names=(method, f"always {label!r}"),
+    )
+    shares = [one_class_share([side.predicted[i] for i in ids]) for side in outcomes]
+    most, most_share = max(shares, key=lambda pair: pair[1])
+    matrix = confusion(gold, [outcomes[0].predicted[i] for i in ids], labels)
+    for side in outcomes[1:]:
+        more = confusion(gold, [side.predicted[i] for i in ids], labels)
+        for truth, row in more.items():
+            for guess, count in row.items():
+                matrix[truth][guess] += count
+    warnings = []
+    if most_share >= ONE_CLASS_SHARE:
+        warnings.append(
+            f"{method} gives one answer, {most!r}, for {most_share:.0%} of the test inputs: "
+            "it learned to repeat it, not the task"
+        )
+    if versus.verdict != HELPED:
+        warnings.append(
+            f"{method} does not beat always answering {label!r} ({share:.4f}) beyond the noise: "
+            f"{versus.line()}"
+        )
+    return ClassReport(method, label, share, versus, most, most_share, matrix, warnings)
+
+
 def plot_verdicts(
     accuracies: dict[str, tuple[float, float, float]],
     comparisons: Sequence[Comparison],
     title: str,
     path: Path,
+    confusions: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
 ) -> Path:
-    """Test accuracy per method with its 95% interval, and beside it each comparison's
-    difference with its interval against a zero line: the report's picture of the verdicts."""
+    """Test accuracy per method with its 95% interval, beside it each comparison's difference
+    with its interval against a zero line, then each method's confusion matrix (closed label
+    sets): the report's picture of the verdicts."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = 2 if comparisons else 1
+    confusions = confusions or {}
+    panels = 1 + bool(comparisons) + len(confusions)
     figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), dpi=120, squeeze=False)
     left = axes[0][0]
     labels = list(accuracies)
@@ -161,6 +242,21 @@ def plot_verdicts(
         right.axhline(0, color="grey", linestyle="--")
         right.set_ylabel("difference (points), 95% interval")
         right.set_title("; ".join(c.verdict for c in comparisons))
+    for axis, (label, matrix) in zip(
+        axes[0][panels - len(confusions) :], confusions.items(), strict=True
+    ):
+        gold = list(matrix)
+        predicted = list(next(iter(matrix.values())))
+        counts = [[matrix[truth][guess] for guess in predicted] for truth in gold]
+        axis.imshow(counts, cmap="Blues")
+        for row, values in enumerate(counts):
+            for column, count in enumerate(values):
+                axis.text(column, row, str(count), ha="center", va="center")
+        axis.set_xticks(range(len(predicted)), predicted, rotation=30, ha="right")
+        axis.set_yticks(range(len(gold)), gold)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("gold")
+        axis.set_title(f"{label}: confusion")
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -169,7 +265,9 @@ def plot_verdicts(
 
 __all__ = [
     "BASELINE_METHOD",
+    "ClassReport",
     "TestOutcomes",
+    "class_report",
     "compare_folders",
     "default_pairs",
     "folders_accuracy",

@@ -17,7 +17,13 @@ from typing import Any
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
-from stepdistill.pipeline import PipelineConfig, TrainStage, samples_table, verdict_lines
+from stepdistill.pipeline import (
+    PipelineConfig,
+    TrainStage,
+    samples_table,
+    verdict_lines,
+    warning_lines,
+)
 from stepdistill.reports import table
 from stepdistill.schema import Example
 from stepdistill.tasks import get_task
@@ -213,6 +219,8 @@ def demo_view(
         "accuracy": run["accuracy"],
         "comparisons": run["comparisons"],
         "comparison_notes": run["comparison_notes"],
+        "classes": run["classes"],
+        "warnings": run["warnings"],
         "plot": run["plot"],
         "examples": run["extract"]["samples"],
         "seconds": run["seconds"],
@@ -229,6 +237,7 @@ def demo_markdown(report: dict[str, Any]) -> list[str]:
         f"Task: {report['task']} ({report['sizes']}). Teacher: `{report['teacher']}`. "
         f"Student: `{report['student']}`. Total time {report['seconds']:.0f} s.",
         "",
+        *warning_lines(report),
         "## Teacher rationales",
         "",
         f"{extraction['examples']} training problems: {extraction['ok']} kept, "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stepdistill.data.task_source import TaskSource
+from stepdistill.evaluation.classes import label_counts
 from stepdistill.extraction.extract import (
     ExtractionConfig,
     ExtractionReport,
@@ -43,6 +44,7 @@ class ExtractionRun:
             "zero_shot": self.zero_shot,
             "exemplars": self.exemplars,
             "samples": self.samples,
+            "kept_labels": label_counts(r.teacher_label for r in self.records if r.usable),
         }
 
 

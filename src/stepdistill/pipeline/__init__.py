@@ -3,7 +3,13 @@ each stage skipped when its artifact is complete, so that a killed run started a
 and bootstrapped self-training. Everything outside this package imports from here."""
 
 from stepdistill.pipeline.config import PipelineConfig, TrainStage, load_pipeline
-from stepdistill.pipeline.report import ReportView, pipeline_view, samples_table, verdict_lines
+from stepdistill.pipeline.report import (
+    ReportView,
+    pipeline_view,
+    samples_table,
+    verdict_lines,
+    warning_lines,
+)
 from stepdistill.pipeline.runner import clear_output, plan, run_pipeline
 from stepdistill.pipeline.self_training import SelfTrainingConfig, run_self_training
 
@@ -20,4 +26,5 @@ __all__ = [
     "run_self_training",
     "samples_table",
     "verdict_lines",
+    "warning_lines",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from stepdistill.evaluation.classes import confusion_rows
 from stepdistill.reports import table
 
 if TYPE_CHECKING:
@@ -57,9 +58,30 @@ def verdict_lines(report: dict[str, Any]) -> list[str]:
     lines.append("")
     lines += [f"- {comparison['line']}" for comparison in report.get("comparisons", [])]
     lines += [f"- {note}" for note in report.get("comparison_notes", [])]
+    for label, found in report.get("classes", {}).items():
+        matrix = found["confusion"]
+        columns = list(next(iter(matrix.values()))) if matrix else []
+        lines += [
+            "",
+            f"### {label}: classes",
+            "",
+            f"Always answering {found['majority_label']!r} scores "
+            f"{found['majority_accuracy']:.4f}; {found['versus_majority']['line']}.",
+            "",
+            "Confusion matrix (rows: gold, columns: predicted; summed over seeds):",
+            "",
+        ]
+        lines += table(["gold", *columns], confusion_rows(matrix))
     if report.get("plot"):
         lines += ["", "![test accuracy and verdicts](report.png)"]
     return lines
+
+
+def warning_lines(report: dict[str, Any]) -> list[str]:
+    """The report's warnings (results that may mean nothing), first thing after the title."""
+    if not report.get("warnings"):
+        return []
+    return ["## Warnings", "", *[f"- **{warning}**" for warning in report["warnings"]], ""]
 
 
 def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[str]:
@@ -69,6 +91,7 @@ def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[st
         "",
         f"Pipeline `{report['pipeline']}`; output `{config.output}`.",
         "",
+        *warning_lines(report),
     ]
     extraction = report.get("extract")
     if extraction is None:

@@ -18,9 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stepdistill.comparisons import compare_folders, folders_accuracy, plot_verdicts
+from stepdistill.comparisons import (
+    ClassReport,
+    class_report,
+    compare_folders,
+    folders_accuracy,
+    plot_verdicts,
+)
 from stepdistill.data.io import write_json
 from stepdistill.errors import NoUsableExamples, StepdistillError
+from stepdistill.evaluation.classes import coverage_warnings
 from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig, StudentRun
@@ -233,10 +240,20 @@ def verdicts(run: PipelineRun, trained: dict[str, Any]) -> dict[str, Any]:
             notes.append(f"{treatment} vs {baseline}: not compared (a side has no test accuracy)")
     for comparison in comparisons:
         logger.info("verdict: %s", comparison.line())
+    classes = {
+        label: found
+        for label, paths in tested.items()
+        if (found := class_report(paths, label)) is not None
+    }
+    warnings = class_warnings(run, trained, list(classes.values()))
+    for warning in warnings:
+        logger.warning("%s", warning)
     plot = None
     if accuracy:
         title = f"{run.source.task.name}: test accuracy"
-        plot = str(plot_verdicts(accuracy, comparisons, title, run.output / PLOT_FILE))
+        confusions = {label: found.confusion for label, found in classes.items()}
+        path = run.output / PLOT_FILE
+        plot = str(plot_verdicts(accuracy, comparisons, title, path, confusions))
     return {
         "accuracy": {
             label: {"mean": mean, "low": low, "high": high}
@@ -244,8 +261,31 @@ def verdicts(run: PipelineRun, trained: dict[str, Any]) -> dict[str, Any]:
         },
         "comparisons": [comparison.to_dict() for comparison in comparisons],
         "comparison_notes": notes,
+        "classes": {label: found.to_dict() for label, found in classes.items()},
+        "warnings": warnings,
         "plot": plot,
     }
+
+
+def class_warnings(
+    run: PipelineRun, trained: dict[str, Any], classes: list[ClassReport]
+) -> list[str]:
+    """For a closed label set: kept teacher labels, each student's training labels and its
+    predictions that cover too few classes or one class only."""
+    label_space = run.source.task.label_space
+    if not label_space:
+        return []
+    extraction = run.state["stages"].get("extract", {}).get("report", {})
+    warnings = coverage_warnings(
+        "the kept teacher labels", extraction.get("kept_labels") or {}, label_space
+    )
+    for name, metrics in trained.items():
+        warnings += coverage_warnings(
+            f"the training labels of {name}", metrics.get("train_labels") or {}, label_space
+        )
+    for found in classes:
+        warnings += found.warnings
+    return warnings
 
 
 def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) -> dict[str, Any]:

@@ -117,15 +117,29 @@ class TrainingMethod(Generic[ConfigT]):
         kept: list[ObjectivePairs] = []
         counts: Counter[str] = Counter()
         for example in examples:
-            if training_label(example, config.label_source) is None:
-                counts["skipped_no_label"] += 1
-                continue
-            if self.needs_rationale and usable_rationale(example) is None:
-                counts["skipped_no_rationale"] += 1
+            reason = self.skip_reason(example, config)
+            if reason is not None:
+                counts[reason] += 1
                 continue
             kept.append(self.pairs(example, config))
             counts["used"] += 1
         return kept, {"used": 0, **counts}
+
+    def skip_reason(self, example: Example, config: ConfigT) -> str | None:
+        """Why ``build`` leaves an example out (a count's name), or None when it is used."""
+        if training_label(example, config.label_source) is None:
+            return "skipped_no_label"
+        if self.needs_rationale and usable_rationale(example) is None:
+            return "skipped_no_rationale"
+        return None
+
+    def used_labels(self, examples: Sequence[Example], config: ConfigT) -> list[str]:
+        """The training labels of the examples ``build`` uses."""
+        return [
+            label_of(example, config)
+            for example in examples
+            if self.skip_reason(example, config) is None
+        ]
 
 
 class Standard(TrainingMethod[StandardConfig]):

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import NoUsableExamples, StepdistillError
+from stepdistill.evaluation.classes import label_counts
 from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.adapters import add_lora
 from stepdistill.models.encoding import CAUSAL_SEPARATOR, PairEncoder
@@ -155,6 +156,10 @@ def train_student(
         "method": method,
         "label_source": config.label_source,
         "train_examples": counts,
+        # a closed label set's classes among the training labels (one class: a useless student)
+        "train_labels": label_counts(training_method.used_labels(data["train"], config))
+        if data.task.label_space
+        else None,
         **run_training(trainer, output / CHECKPOINTS, config, run.resume, validation),
         "validation_size": len(valid),
     }
