@@ -106,6 +106,10 @@ def test_every_stage_runs_then_is_skipped(tmp_path, tiny_t5_dir, capsys):
             assert (out / f"{label}-int8" / "stepdistill.json").exists()
         markdown = (out / "report.md").read_text()
         assert f"{27 - wrong} kept, {wrong} filtered" in markdown and "| step-by-step |" in markdown
+        # the trade: the teacher's requests and time against the student's size and speed
+        assert "## Cost and benefit" in markdown and "27 requests" in markdown
+        assert report["students"]["standard"]["student_parameters"] > 0
+        assert report["students"]["standard"]["test_predictions_per_second"] > 0
         stamps = {p: p.stat().st_mtime for p in out.glob("*/metrics.json")}
         server.log.clear()
         capsys.readouterr()

@@ -77,6 +77,49 @@ def verdict_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cost_lines(report: dict[str, Any]) -> list[str]:
+    """What the teacher cost against what the student costs at inference, and each stage's
+    time: the trade the method makes."""
+    rows = []
+    extraction = report.get("extract")
+    if extraction is not None:
+        sent = extraction.get("sent") or 0
+        per_request = extraction["seconds"] / sent if sent else None
+        usage = extraction["usage"]
+        cost = extraction.get("cost")
+        rows.append(
+            [
+                "teacher",
+                f"{extraction['seconds']:.0f} s"
+                + (" (done earlier)" if extraction.get("skipped") else ""),
+                f"{extraction['requests']} requests, {usage['prompt_tokens']} + "
+                f"{usage['completion_tokens']} tokens"
+                + (f", cost {cost:.4f}" if cost is not None else ""),
+                f"{per_request:.2f} s a request" if per_request else "-",
+            ]
+        )
+    for label, metrics in report["students"].items():
+        speed = metrics.get("test_predictions_per_second")
+        size = metrics.get("student_parameters")
+        rows.append(
+            [
+                label,
+                f"{metrics.get('train_seconds_excluding_eval') or 0:.0f} s training"
+                + (" (done earlier)" if metrics.get("skipped") else ""),
+                f"{size / 1e6:.1f} M parameters" if size else "-",
+                f"{speed:.2f} predictions/s" if speed else "-",
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "## Cost and benefit",
+        "",
+        *table(["stage", "time", "size or spend", "speed on this machine"], rows),
+    ]
+
+
 def warning_lines(report: dict[str, Any]) -> list[str]:
     """The report's warnings (results that may mean nothing), first thing after the title."""
     if not report.get("warnings"):
@@ -144,6 +187,7 @@ def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[st
         ],
     )
     lines += verdict_lines(report)
+    lines += cost_lines(report)
     exports = {label: m["export"] for label, m in report["students"].items() if "export" in m}
     if exports:
         lines += ["", "## Export", ""]

@@ -166,7 +166,14 @@ def train_student(
     # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
     trainer.save_model(str(output))
     with full_parameters(trainer):
+        started = time.perf_counter()
         metrics.update(evaluate_test(predictor, data, output if is_main_process() else None))
+        tested = time.perf_counter() - started
+    # what the deployed student costs: its size and its label predictions per second here
+    metrics["student_parameters"] = sum(p.numel() for p in student.model.parameters())
+    metrics["test_predictions_per_second"] = (
+        round(metrics["test_size"] / tested, 3) if metrics.get("test_size") and tested else None
+    )
     if not is_main_process():
         return TrainResult(output, metrics)
     save_folder(output, student, training_method, config, predictor, metrics, data_info)
