@@ -277,6 +277,15 @@ def test_train_evaluate_predict_from_a_task_file_with_nothing_repeated(
     assert result["accuracy"] == trained["test_accuracy"] and result["size"] == 6
     assert main(["evaluate", "--model", str(out), "--split", "valid", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["size"] == 3
+    # a closed label set: the majority class and a verdict against it, on the terminal too
+    classes = result["classes"]
+    assert classes["majority_label"] in LABELS and 0 < classes["majority_accuracy"] <= 1
+    assert set(classes["confusion"]) == set(LABELS)
+    assert main(["evaluate", "--model", str(out)]) == 0
+    shown = capsys.readouterr()
+    assert f"majority class {classes['majority_label']!r}" in shown.out
+    assert f"vs always {classes['majority_label']!r}" in shown.out
+    assert all(f"warning: {warning}" in shown.err for warning in result["warnings"])
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"premise": "A dog runs.", "hypothesis": "An animal."}) + "\n")
     predictions = tmp_path / "out.jsonl"

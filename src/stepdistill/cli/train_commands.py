@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from stepdistill.cli.config_options import add_config_options, config_overrides
 from stepdistill.cli.data_commands import add_task_options, task_source_of
-from stepdistill.data.task_source import task_source
 from stepdistill.errors import StepdistillError
 from stepdistill.training import METHODS, RunSettings, TrainConfig
 
@@ -89,42 +89,26 @@ _SUMMARY_KEYS = (
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from stepdistill.data.io import write_jsonl
-    from stepdistill.data.task_source import task_source_from_info
-    from stepdistill.models.folder import read_info
-    from stepdistill.serving import load_label_predictor
+    from stepdistill.serving import evaluate_folder
 
-    info = read_info(args.model)
-    predictor = load_label_predictor(args.model, info=info)
-    source = task_source_from_info(predictor.task, info.data_info)
-    if args.data_dir:
-        source = task_source(predictor.task, data_dir=args.data_dir)
-    data = source.load(sep=info.input_separator, teacher=False)
-    examples = data[args.split]
-    if any(example.label is None for example in examples):
-        raise StepdistillError(
-            f"split {args.split!r} of task {predictor.task.name!r} has no labels (the task file "
-            "has no label_column): evaluation needs a labeled split"
-        )
-    if args.batch_size:
-        predictor.config.eval_batch_size = args.batch_size
-    accuracy, predictions = predictor.accuracy(examples, progress=True)
+    evaluation = evaluate_folder(
+        args.model, split=args.split, data_dir=args.data_dir, batch_size=args.batch_size
+    )
     if args.predictions:
-        write_jsonl(
-            args.predictions,
-            [
-                {"id": e.id, "label": e.label, "prediction": p}
-                for e, p in zip(examples, predictions, strict=True)
-            ],
-        )
-    result = {
-        "model": str(args.model),
-        "task": predictor.task.name,
-        "split": args.split,
-        "size": len(examples),
-        "accuracy": accuracy,
-    }
+        write_jsonl(args.predictions, evaluation.prediction_rows())
     if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(f"{result['task']} {args.split}: accuracy {accuracy:.4f} on {len(examples)} examples")
+        print(json.dumps(evaluation.to_dict(), indent=2))
+        return 0
+    print(
+        f"{evaluation.task} {args.split}: accuracy {evaluation.accuracy:.4f} on "
+        f"{len(evaluation.examples)} examples"
+    )
+    if evaluation.classes is not None:
+        classes = evaluation.classes
+        print(
+            f"majority class {classes['majority_label']!r}: {classes['majority_accuracy']:.4f}; "
+            + classes["versus_majority"]["line"]
+        )
+    for warning in evaluation.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -8,16 +8,19 @@ the ``serve`` extra, so it is imported when first asked for.
 from typing import Any
 
 from stepdistill.serving.engines import load_label_predictor
+from stepdistill.serving.evaluation import Evaluation, evaluate_folder
 from stepdistill.serving.export import QUANTIZATIONS, export_ctranslate2
 from stepdistill.serving.limits import ServeLimits
 from stepdistill.serving.predictor import Prediction, Predictor
 
 __all__ = [
     "QUANTIZATIONS",
+    "Evaluation",
     "Prediction",
     "Predictor",
     "ServeLimits",
     "create_app",
+    "evaluate_folder",
     "export_ctranslate2",
     "load_label_predictor",
 ]
