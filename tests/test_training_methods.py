@@ -99,3 +99,35 @@ def test_label_task_reads_closed_set_labels_canonically():
     assert method.read_label("perhaps", get_task("esnli"), config) == "perhaps"
     assert method.read_label("( 1 + 2 )\nQ: more", get_task("svamp"), config) == "( 1 + 2 )"
     assert isinstance(make_config("step-by-step"), StepByStepConfig)
+
+
+def test_shuffled_rationales_are_a_seeded_permutation_of_the_words():
+    method = get_method("step-by-step")
+    long = example(rationale="Ann has 1 apple. She gets 2 more. 1 + 2 = 3 apples in all.")
+    real = method.pairs(long, make_config("step-by-step"))["rationale"][1]
+    shuffle = lambda seed: method.pairs(  # noqa: E731
+        long, make_config("step-by-step", rationale_shuffle_seed=seed)
+    )["rationale"][1]
+    assert shuffle(3) == shuffle(3) and shuffle(3) != shuffle(4)
+    assert shuffle(3) != real and sorted(shuffle(3).split()) == sorted(real.split())
+    assert (
+        method.pairs(long, make_config("step-by-step", rationale_shuffle_seed=3))["label"]
+        == method.pairs(long, make_config("step-by-step"))["label"]
+    )  # the label is untouched
+    assert "shuffled (seed 3)" in method.describe(
+        make_config("step-by-step", rationale_shuffle_seed=3)
+    )
+
+
+def test_label_first_single_task_target_and_reading_it_back():
+    method = get_method("single-task")
+    config = make_config("single-task", label_first=True)
+    _, target = method.pairs(example(), config)["label"]
+    assert target == "( 1.0 + 2.0 )\n1 + 2 = 3."
+    svamp = get_task("svamp")
+    assert method.read_output("( 1.0 + 2.0 )\n1 + 2 = 3.", svamp, config) == (
+        "( 1.0 + 2.0 )",
+        "1 + 2 = 3.",
+    )
+    assert method.read_output("( 1.0 + 2.0 )", svamp, config) == ("( 1.0 + 2.0 )", None)
+    assert "the label then the rationale" in method.describe(config)

@@ -30,6 +30,9 @@ VARIANTS = {
     "step-by-step": ("step-by-step", {}),
     "step-by-step-shared-input": ("step-by-step", {"shared_input": True}),
     "single-task": ("single-task", {}),
+    # the controls: rationales with their words shuffled, and the label before the rationale
+    "step-by-step-shuffled-rationales": ("step-by-step", {"rationale_shuffle_seed": 3}),
+    "single-task-label-first": ("single-task", {"label_first": True}),
 }
 
 
@@ -218,3 +221,17 @@ def test_tensorboard_logs_are_written_on_request(tiny_t5_dir, tmp_path):
         output_dir=tmp_path,
     )
     assert list((tmp_path / "checkpoints" / "runs").rglob("events.out.tfevents.*"))
+
+
+def test_the_shuffle_control_is_recorded_in_the_trained_folder(tiny_t5_dir, tmp_path):
+    config = make_config("step-by-step", rationale_shuffle_seed=7, max_new_tokens=6, **FAST)
+    out = train_student(
+        data=arithmetic_task_data(),
+        method="step-by-step",
+        config=config,
+        student=str(tiny_t5_dir),
+        output_dir=tmp_path / "run",
+    ).output_dir
+    info = json.loads((out / "stepdistill.json").read_text())
+    assert info["config"]["rationale_shuffle_seed"] == 7
+    assert "rationale words shuffled (seed 7)" in (out / "README.md").read_text()

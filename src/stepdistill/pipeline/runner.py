@@ -128,8 +128,14 @@ class PipelineRun:
         if not has_metrics(folder):
             return False
         trained = read_info(folder).config
-        wanted = {k: v for k, v in config.to_dict().items() if k != "method"}
-        if trained != json.loads(json.dumps(wanted)):
+        wanted = json.loads(
+            json.dumps({k: v for k, v in config.to_dict().items() if k != "method"})
+        )
+        # a setting added since the folder was trained counts as what it was then: its default
+        defaults = json.loads(json.dumps(type(config)().to_dict()))
+        trained = {**{k: v for k, v in defaults.items() if k not in trained}, **trained}
+        trained.pop("method", None)
+        if trained != wanted:
             raise StepdistillError(
                 f"{folder} was trained with other settings than the pipeline's now; choose "
                 "another --output, or another method label"

@@ -262,6 +262,11 @@ class StepByStepConfig(TrainConfig):
         "put the two task prefixes on the output side, so that the input is computed once for "
         "both tasks (faster; off: the paper's input prefixes)",
     )
+    rationale_shuffle_seed: int | None = setting(
+        None,
+        "control: train on each rationale with its words permuted, seeded by this and the "
+        "example's id (does the content matter, or only its presence?); None: as written",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -283,6 +288,11 @@ class SingleTaskConfig(TrainConfig):
         "So the answer is",
         "text between rationale and label in the target; at inference the label is read after "
         "its last occurrence",
+    )
+    label_first: bool = setting(
+        False,
+        "control: the target is the label, a newline, then the rationale (the label is read from "
+        "the first line); off: the rationale, the answer marker, then the label",
     )
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@ how it describes itself."""
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -39,6 +40,14 @@ def training_label(example: Example, label_source: str) -> str | None:
 def label_of(example: Example, config: TrainConfig) -> str:
     """The training label of an example that ``build`` kept (so it has one)."""
     return training_label(example, config.label_source) or ""
+
+
+def shuffled_words(text: str, seed: int, key: str) -> str:
+    """``text`` with its words permuted: the same permutation for the same seed and key, on
+    every machine (a string seeds ``random`` through SHA-512)."""
+    words = text.split()
+    random.Random(f"{seed}:{key}").shuffle(words)
+    return " ".join(words)
 
 
 def usable_rationale(example: Example) -> str | None:
@@ -160,9 +169,16 @@ class StepByStep(TrainingMethod[StepByStepConfig]):
             ),
             RATIONALE_OBJECTIVE: (
                 mode.source(RATIONALE_OBJECTIVE, example.input),
-                usable_rationale(example) or "",
+                self.rationale_target(example, config),
             ),
         }
+
+    def rationale_target(self, example: Example, config: StepByStepConfig) -> str:
+        """The rationale to learn: as the teacher wrote it, or (the control) its words shuffled."""
+        rationale = usable_rationale(example) or ""
+        if config.rationale_shuffle_seed is None:
+            return rationale
+        return shuffled_words(rationale, config.rationale_shuffle_seed, example.id)
 
     def input_mode(self, config: StepByStepConfig) -> InputMode:
         prefixes = {
@@ -184,22 +200,35 @@ class StepByStep(TrainingMethod[StepByStepConfig]):
             if config.shared_input
             else f"input prefixes {config.label_prefix!r} and {config.rationale_prefix!r}"
         )
+        control = (
+            ""
+            if config.rationale_shuffle_seed is None
+            else f"; control: rationale words shuffled (seed {config.rationale_shuffle_seed})"
+        )
         return (
             f"distilling step-by-step, loss = {config.alpha} label + {1 - config.alpha:g} "
-            f"rationale, {markers}"
+            f"rationale, {markers}{control}"
         )
 
 
 class SingleTask(TrainingMethod[SingleTaskConfig]):
     def pairs(self, example: Example, config: SingleTaskConfig) -> ObjectivePairs:
         label = training_label(example, config.label_source)
-        target = f"{usable_rationale(example)} {config.answer_marker} {label}"
+        if config.label_first:
+            target = f"{label}\n{usable_rationale(example)}"
+        else:
+            target = f"{usable_rationale(example)} {config.answer_marker} {label}"
         return {LABEL_OBJECTIVE: (example.input, target)}
 
     def read_output(
         self, generated: str, task: Task, config: SingleTaskConfig
     ) -> tuple[str | None, str | None]:
-        """The rationale and the label after the last answer marker: one generation gives both."""
+        """The rationale and the label after the last answer marker (label first: the label on
+        the first line, the rationale after it): one generation gives both."""
+        if config.label_first:
+            label, _ = super().read_output(generated, task, config)
+            rest = generated.strip().split("\n", 1)
+            return label, rest[1].strip() if len(rest) > 1 else None
         pattern = AnswerPattern(answer_marker=re.escape(config.answer_marker))
         parsed = parse_completion(generated, pattern, task.label_kind)
         return parsed.label, parsed.rationale
@@ -208,6 +237,8 @@ class SingleTask(TrainingMethod[SingleTaskConfig]):
         return False  # the label comes after a generated rationale
 
     def describe(self, config: SingleTaskConfig) -> str:
+        if config.label_first:
+            return "single-task: one target, the label then the rationale (control)"
         return "single-task: one target, the rationale then the label"
 
 
