@@ -142,3 +142,29 @@ def test_method_labels_are_names_not_paths(tmp_path, label):
     )
     with pytest.raises(DataError, match="must be a plain name"):
         load_recipe(recipe_path)
+
+
+def test_a_closed_label_set_gets_the_majority_baseline_and_a_confusion_matrix(
+    tmp_path, tiny_t5_dir
+):
+    from test_task_files import LABELS, nli_rows, task_file, write_rows
+
+    write_rows(tmp_path / "rows.jsonl", nli_rows(40))
+    task_file(
+        tmp_path,
+        {"train": "rows.jsonl", "test_fraction": 0.25},
+        rationale_column="explanation",
+    )
+    (tmp_path / "recipe.yaml").write_text(
+        f"task: task.yaml\nstudents: [{tiny_t5_dir}]\nmethods: [standard, step-by-step]\n"
+        "seeds: [0]\noutput: out\n"
+        "settings: {max_steps: 2, per_device_batch_size: 4, eval_steps: 2, max_new_tokens: 6}\n"
+    )
+    assert main(["experiment", str(tmp_path / "recipe.yaml")]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    found = report["classes"]["standard @ 100%"]
+    assert found["majority_label"] in LABELS and set(found["confusion"]) == set(LABELS)
+    assert sum(sum(row.values()) for row in found["confusion"].values()) == 10  # test rows
+    table = (tmp_path / "out" / "summary.md").read_text()
+    assert "## Classes" in table and "always answering" in table
+    assert all(warning in table for warning in report["warnings"])

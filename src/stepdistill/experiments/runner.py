@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.comparisons import compare_folders, folders_accuracy
+from stepdistill.comparisons import class_report, compare_folders, folders_accuracy
+from stepdistill.evaluation.classes import confusion_rows
 from stepdistill.evaluation.paired import Comparison
 from stepdistill.experiments.recipe import MethodEntry, Recipe
 from stepdistill.models.folder import has_metrics, read_metrics
@@ -207,12 +208,35 @@ def write_reports(recipe: Recipe, rows: list[dict[str, Any]]) -> dict[str, Path]
     if comparisons or notes:
         lines += ["", "## Verdicts", ""]
         lines += [f"- {c.line()}" for c in comparisons] + [f"- {note}" for note in notes]
+    classes = {
+        f"{method} @ {fraction:.0%}" + (f" ({student})" if len(recipe.students) > 1 else ""): found
+        for (student, method, fraction), folders in tested_folders(rows).items()
+        if (found := class_report(folders, method)) is not None
+    }
+    warnings = [warning for found in classes.values() for warning in found.warnings]
+    for warning in warnings:
+        logger.warning("%s", warning)
+    if classes:
+        lines += ["", "## Classes", ""]
+        lines += [f"- **{warning}**" for warning in warnings]
+        for cell, found in classes.items():
+            columns = list(next(iter(found.confusion.values())))
+            lines += [
+                "",
+                f"{cell}: always answering {found.majority_label!r} scores "
+                f"{found.majority_accuracy:.4f}; {found.versus_majority.line()}. Confusion "
+                "matrix (rows: gold, columns: predicted; summed over seeds):",
+                "",
+                *table(["gold", *columns], confusion_rows(found.confusion)),
+            ]
     report = {
         "recipe": recipe.name,
         "teacher_accuracy": teacher,
         "summary": summary,
         "comparisons": [c.to_dict() for c in comparisons],
         "comparison_notes": notes,
+        "classes": {cell: found.to_dict() for cell, found in classes.items()},
+        "warnings": warnings,
         "runs": rows,
     }
     write_report(out, report, lines, markdown_name=files["table"].name)
