@@ -90,6 +90,7 @@ def demo_pipeline(
     sizes: dict[str, int],
     steps: int,
     base_url: str | None = None,
+    seeds: tuple[int, ...] | None = None,
 ) -> PipelineConfig:
     """The demo as a pipeline made in code: the label-agreement filter over a short prompt for
     a small teacher, then a standard and a step-by-step (shared input) student, each on the
@@ -128,6 +129,7 @@ def demo_pipeline(
                 max_valid_examples=sizes["valid"],
                 max_test_examples=sizes["test"],
             ),
+            seeds=seeds,
         ),
     )
 
@@ -154,8 +156,11 @@ def run_demo(
     steps: int = 40,
     overwrite: bool = False,
     base_url: str | None = None,
+    seeds: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``output`` and return its report (also written as report.json/.md).
+    ``seeds``: train each student once per seed (``LABEL/seedN``), for a verdict that covers
+    the seeds too.
 
     The task: ``task`` (a task file, or a paper task with ``data_dir``); the paper's SVAMP with
     only ``data_dir``; else a generated arithmetic task, written under ``output/data``.
@@ -188,6 +193,7 @@ def run_demo(
         sizes=sizes,
         steps=steps,
         base_url=base_url,
+        seeds=seeds,
     )
     name = "generated arithmetic" if generated else source.task.name
     return run_pipeline(config, view=lambda run, _: demo_view(run, name, sizes))

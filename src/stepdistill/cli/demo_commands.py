@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--train", type=int, default=64, help="training problems (64)")
     demo.add_argument("--test", type=int, default=48, help="test problems (48)")
     demo.add_argument("--steps", type=int, default=40, help="training steps per student (40)")
+    demo.add_argument(
+        "--seeds", type=int, nargs="+", help="train each student once per seed (default: once)"
+    )
     demo.add_argument("--overwrite", action="store_true", help="replace an existing output")
     demo.set_defaults(handler=run)
 
@@ -44,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         overwrite=args.overwrite,
         base_url=args.base_url,
+        seeds=tuple(args.seeds) if args.seeds else None,
     )
     print((args.output / "report.md").read_text(encoding="utf-8"))
     print(
