@@ -13,18 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stepdistill.errors import StepdistillError
-from stepdistill.evaluation.classes import (
-    ONE_CLASS_SHARE,
-    confusion,
-    majority,
-    one_class_share,
-)
-from stepdistill.evaluation.paired import (
-    HELPED,
-    Comparison,
-    accuracy_interval,
-    compare_correctness,
-)
+from stepdistill.evaluation.classes import ClassReport
+from stepdistill.evaluation.classes import class_report as report_classes
+from stepdistill.evaluation.paired import Comparison, accuracy_interval, compare_correctness
 from stepdistill.models.folder import read_info, read_test_predictions
 
 BASELINE_METHOD = "standard"  # what every other method is compared with, by default
@@ -137,67 +128,21 @@ def folders_accuracy(folders: Sequence[str | Path]) -> tuple[float, float, float
     return accuracy_interval([[side.correct[i] for i in ids] for side in outcomes])
 
 
-@dataclass(frozen=True)
-class ClassReport:
-    """One method's folders (one per seed) against the classes of a closed label set."""
-
-    method: str
-    majority_label: str
-    majority_accuracy: float
-    versus_majority: Comparison
-    most_predicted: str | None
-    most_predicted_share: float  # the largest share over seeds
-    confusion: dict[str, dict[str, int]]  # summed over seeds
-    warnings: list[str]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "majority_label": self.majority_label,
-            "majority_accuracy": self.majority_accuracy,
-            "versus_majority": self.versus_majority.to_dict(),
-            "most_predicted": self.most_predicted,
-            "most_predicted_share": self.most_predicted_share,
-            "confusion": self.confusion,
-            "warnings": self.warnings,
-        }
-
-
 def class_report(folders: Sequence[str | Path], method: str) -> ClassReport | None:
     """The majority-class baseline, the confusion matrix and the warnings of one method's
-    folders; None for a task without a closed label set."""
+    folders (``evaluation.classes.class_report``); None for a task without a closed label set."""
     outcomes = [read_outcomes(folder) for folder in folders]
     ids = _check_same_test_set(outcomes)
     labels = outcomes[0].label_space
     if labels is None:
         return None
-    gold = [outcomes[0].gold[i] for i in ids]
-    label, share = majority(gold)
-    always = [truth == label for truth in gold]
-    versus = compare_correctness(
+    return report_classes(
+        method,
+        [outcomes[0].gold[i] for i in ids],
+        [[side.predicted[i] for i in ids] for side in outcomes],
         [[side.correct[i] for i in ids] for side in outcomes],
-        [always for _ in outcomes],
-        names=(method, f"always {label!r}"),
+        labels,
     )
-    shares = [one_class_share([side.predicted[i] for i in ids]) for side in outcomes]
-    most, most_share = max(shares, key=lambda pair: pair[1])
-    matrix = confusion(gold, [outcomes[0].predicted[i] for i in ids], labels)
-    for side in outcomes[1:]:
-        more = confusion(gold, [side.predicted[i] for i in ids], labels)
-        for truth, row in more.items():
-            for guess, count in row.items():
-                matrix[truth][guess] += count
-    warnings = []
-    if most_share >= ONE_CLASS_SHARE:
-        warnings.append(
-            f"{method} gives one answer, {most!r}, for {most_share:.0%} of the test inputs: "
-            "it learned to repeat it, not the task"
-        )
-    if versus.verdict != HELPED:
-        warnings.append(
-            f"{method} does not beat always answering {label!r} ({share:.4f}) beyond the noise: "
-            f"{versus.line()}"
-        )
-    return ClassReport(method, label, share, versus, most, most_share, matrix, warnings)
 
 
 def plot_verdicts(

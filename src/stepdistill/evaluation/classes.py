@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from stepdistill.evaluation.paired import HELPED, Comparison, compare_correctness
 
 DOMINANT_SHARE = 0.8  # labels "dominated by one class" from this share up
 ONE_CLASS_SHARE = 0.95  # a student predicts "one class for (nearly) every input" from here
@@ -76,10 +79,71 @@ def confusion_rows(matrix: Mapping[str, Mapping[str, int]]) -> list[list[object]
     return [[truth, *row.values()] for truth, row in matrix.items()]
 
 
+@dataclass(frozen=True)
+class ClassReport:
+    """One method's answers (one list per seed) against the classes of a closed label set."""
+
+    method: str
+    majority_label: str
+    majority_accuracy: float
+    versus_majority: Comparison
+    most_predicted: str | None
+    most_predicted_share: float  # the largest share over seeds
+    confusion: dict[str, dict[str, int]]  # summed over seeds
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "majority_label": self.majority_label,
+            "majority_accuracy": self.majority_accuracy,
+            "versus_majority": self.versus_majority.to_dict(),
+            "most_predicted": self.most_predicted,
+            "most_predicted_share": self.most_predicted_share,
+            "confusion": self.confusion,
+            "warnings": self.warnings,
+        }
+
+
+def class_report(
+    method: str,
+    gold: Sequence[str],
+    predicted: Sequence[Sequence[str | None]],
+    correct: Sequence[Sequence[bool]],
+    labels: Sequence[str],
+) -> ClassReport:
+    """The majority-class baseline (a paired verdict against always answering it), the
+    confusion matrix summed over seeds, and the warnings, from each seed's answers."""
+    label, share = majority(gold)
+    always = [truth == label for truth in gold]
+    versus = compare_correctness(
+        correct, [always for _ in correct], names=(method, f"always {label!r}")
+    )
+    most, most_share = max((one_class_share(seed) for seed in predicted), key=lambda p: p[1])
+    matrix = confusion(gold, predicted[0], labels)
+    for seed in predicted[1:]:
+        for truth, row in confusion(gold, seed, labels).items():
+            for guess, count in row.items():
+                matrix[truth][guess] += count
+    warnings = []
+    if most_share >= ONE_CLASS_SHARE:
+        warnings.append(
+            f"{method} gives one answer, {most!r}, for {most_share:.0%} of the inputs: it "
+            "learned to repeat it, not the task"
+        )
+    if versus.verdict != HELPED:
+        warnings.append(
+            f"{method} does not beat always answering {label!r} ({share:.4f}) beyond the noise: "
+            f"{versus.line()}"
+        )
+    return ClassReport(method, label, share, versus, most, most_share, matrix, warnings)
+
+
 __all__ = [
     "DOMINANT_SHARE",
     "ONE_CLASS_SHARE",
     "OTHER",
+    "ClassReport",
+    "class_report",
     "confusion",
     "confusion_rows",
     "coverage_warnings",

@@ -9,8 +9,7 @@ from typing import Any
 
 from stepdistill.data.task_source import task_source, task_source_from_info
 from stepdistill.errors import StepdistillError
-from stepdistill.evaluation.classes import ONE_CLASS_SHARE, confusion, majority, one_class_share
-from stepdistill.evaluation.paired import HELPED, compare_correctness
+from stepdistill.evaluation.classes import class_report
 from stepdistill.models.folder import read_info
 from stepdistill.schema import Example
 from stepdistill.serving.engines import load_label_predictor
@@ -85,26 +84,10 @@ def evaluate_folder(
 
 
 def add_classes(evaluation: Evaluation, labels: list[str], score: Any) -> None:
-    """The majority baseline (with a verdict against it), the confusion matrix and warnings."""
+    """The majority baseline (with a verdict against it), the confusion matrix and warnings
+    (``evaluation.classes.class_report``)."""
     gold = [str(example.label) for example in evaluation.examples]
-    label, share = majority(gold)
     right = [bool(score(p, g)) for p, g in zip(evaluation.predictions, gold, strict=True)]
-    versus = compare_correctness(
-        [right], [[g == label for g in gold]], names=("the student", f"always {label!r}")
-    )
-    most, most_share = one_class_share(evaluation.predictions)
-    evaluation.classes = {
-        "majority_label": label,
-        "majority_accuracy": share,
-        "versus_majority": versus.to_dict(),
-        "confusion": confusion(gold, evaluation.predictions, labels),
-    }
-    if most_share >= ONE_CLASS_SHARE:
-        evaluation.warnings.append(
-            f"the student gives one answer, {most!r}, for {most_share:.0%} of the inputs"
-        )
-    if versus.verdict != HELPED:
-        evaluation.warnings.append(
-            f"the student does not beat always answering {label!r} ({share:.4f}) beyond the "
-            f"noise: {versus.line()}"
-        )
+    found = class_report("the student", gold, [evaluation.predictions], [right], labels)
+    evaluation.classes = found.to_dict()
+    evaluation.warnings.extend(found.warnings)
