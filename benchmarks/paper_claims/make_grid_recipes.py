@@ -1,9 +1,21 @@
-"""Write the evidence grid's recipes for a chosen learning rate (run once, output committed)."""
+"""Write the evidence grid's recipes for the learning rate the protocol chose (run once, the
+recipes committed):
+
+    python benchmarks/paper_claims/make_grid_recipes.py 1.0e-4
+"""
+
 import sys
 from pathlib import Path
 
 lr = sys.argv[1]
-root = Path("/work/main/benchmarks/paper_claims")
+root = Path(__file__).resolve().parent
+# step-by-step at 100% and 25% against standard at 100%, and at 25% against 25%
+ESNLI_PAIRS = ((1.0, 1.0), (0.25, 1.0), (0.25, 0.25))
+esnli_compare = "compare:\n" + "".join(
+    f"  - {{treatment: step-by-step, baseline: standard, treatment_fraction: {ours}, "
+    f"baseline_fraction: {theirs}}}\n"
+    for ours, theirs in ESNLI_PAIRS
+)
 head = {
     "svamp": (
         "task: svamp\ndata_dir: ../../../shared/data/paper\n",
@@ -15,14 +27,17 @@ head = {
         "task: esnli-task.yaml\nmax_valid_examples: 200\n",
         "e-SNLI as a user's task (esnli-task.yaml: 7,541 train, 200 of 234 validate, 2,067 test)",
         "[0.25, 1.0]",
-        "compare:\n  - {treatment: step-by-step, baseline: standard, treatment_fraction: 1.0, baseline_fraction: 1.0}\n"
-        "  - {treatment: step-by-step, baseline: standard, treatment_fraction: 0.25, baseline_fraction: 1.0}\n"
-        "  - {treatment: step-by-step, baseline: standard, treatment_fraction: 0.25, baseline_fraction: 0.25}\n",
+        esnli_compare,
     ),
 }
 for task, (source, what, fractions, compare) in head.items():
-    for seeds, suffix in (("[0]", "-seed0"), ("[1]", "-seed1"), ("[2]", "-seed2"), ("[0, 1, 2]", "")):
-        text = f"""# The evidence grid (issue 23), protocol in benchmarks/results/paper_claims/README.md:
+    for seeds, suffix in (
+        ("[0]", "-seed0"),
+        ("[1]", "-seed1"),
+        ("[2]", "-seed2"),
+        ("[0, 1, 2]", ""),
+    ):
+        text = f"""# The evidence grid (issue 23), protocol in benchmarks/results/paper_claims/:
 # {what}; standard fine-tuning against step-by-step (shared input), all PaLM rationales (no
 # filter), smollm2-135m, batch 8, lr {lr}, 600 steps, validation every 30 steps (best checkpoint
 # kept), seeds {seeds}. One recipe per seed so that pairs finish together; the seedless one
