@@ -168,3 +168,12 @@ def test_a_closed_label_set_gets_the_majority_baseline_and_a_confusion_matrix(
     table = (tmp_path / "out" / "summary.md").read_text()
     assert "## Classes" in table and "always answering" in table
     assert all(warning in table for warning in report["warnings"])
+
+
+def test_method_option_splits_a_grid_between_processes(paper_dir, tmp_path, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", paper_dir, "unused-student")
+    assert main(["experiment", str(recipe), "--method", "sbs-shared", "--dry-run"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 4 and all("/sbs-shared/" in line for line in listed)
+    with pytest.raises(DataError, match="no method labelled"):
+        load_recipe(recipe).only(["step-by-step"])

@@ -16,6 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     experiment.add_argument("recipe", type=Path, help="recipe YAML (see recipes/)")
     experiment.add_argument("--output", type=Path, help="override the recipe's output folder")
     experiment.add_argument("--data-dir", type=Path, help="override the recipe's data_dir")
+    experiment.add_argument(
+        "--method",
+        action="append",
+        metavar="LABEL",
+        help="run only the method with this label (repeatable); two processes given different "
+        "methods can share one grid's output folder",
+    )
     experiment.add_argument("--dry-run", action="store_true", help="list the runs, train nothing")
     experiment.set_defaults(handler=run_experiment)
 
@@ -29,6 +36,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     if args.data_dir:
         overrides["data_dir"] = str(args.data_dir.resolve())
     recipe = load_recipe(args.recipe, overrides=overrides)
+    if args.method:
+        recipe = recipe.only(args.method)
     rows = run_recipe(recipe, dry_run=args.dry_run)
     if args.dry_run:
         for row in rows:

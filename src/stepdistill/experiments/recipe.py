@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,16 @@ class Recipe:
             return self.compare
         methods = [(entry.label, entry.method) for entry in self.methods]
         return tuple(RecipePair(a, b) for a, b in default_pairs(methods))
+
+    def only(self, labels: list[str]) -> Recipe:
+        """The same recipe restricted to the methods with these labels (so that two processes
+        can share one grid: each trains its own methods into the same output folder)."""
+        known = [entry.label for entry in self.methods]
+        unknown = sorted(set(labels) - set(known))
+        if unknown:
+            raise DataError(f"{self.name}: no method labelled {unknown}; the recipe has {known}")
+        kept = tuple(entry for entry in self.methods if entry.label in labels)
+        return replace(self, methods=kept)
 
     def source(self) -> TaskSource:
         """The recipe's task and where its data is."""
