@@ -18,15 +18,24 @@ from stepdistill.training.trainer import DistillTrainer
 from tiny import arithmetic_examples
 
 METHODS = [
-    ("standard", {}),
-    ("step-by-step", {}),
-    ("step-by-step", {"shared_input": True}),
+    ("standard", {}, False),
+    ("step-by-step", {}, False),
+    ("step-by-step", {"shared_input": True}, False),
+    # the first micro-batch has no rationale at all: its step still weighs each objective by
+    # the step's own examples of it
+    ("step-by-step", {}, True),
+    ("step-by-step", {"shared_input": True}, True),
 ]
 
 
-def uneven_examples() -> list[Example]:
-    """Eight examples whose last four have longer labels and rationales than the first four."""
+def uneven_examples(first_without_rationale: bool = False) -> list[Example]:
+    """Eight examples whose last four have longer labels and rationales than the first four
+    (and, if asked, whose first four have no usable rationale)."""
     examples = arithmetic_examples(8, seed=5, split="train")
+    if first_without_rationale:
+        for index in range(4):
+            teacher = dataclasses.replace(examples[index].teacher, filtered="label_disagrees")
+            examples[index] = dataclasses.replace(examples[index], teacher=teacher)
     for index in range(4, 8):
         example = examples[index]
         label = f"( {example.label} * 2.0 )"
@@ -46,9 +55,9 @@ def step_gradients(trainer: DistillTrainer, batches: list) -> dict[str, torch.Te
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
-@pytest.mark.parametrize(("method_name", "settings"), METHODS)
+@pytest.mark.parametrize(("method_name", "settings", "partial"), METHODS)
 def test_accumulated_micro_batches_give_the_full_batch_gradients(
-    tiny_student_dir, tmp_path, method_name, settings
+    tiny_student_dir, tmp_path, method_name, settings, partial
 ):
     student = load_student(str(tiny_student_dir))
     for module in student.model.modules():  # no dropout: both steps must see the same network
@@ -60,7 +69,10 @@ def test_accumulated_micro_batches_give_the_full_batch_gradients(
     config = make_config(
         method_name, per_device_batch_size=4, gradient_accumulation_steps=2, **settings
     )
-    pairs, _ = method.build(uneven_examples(), config)
+    pairs, counts = method.build(uneven_examples(partial), config)
+    assert counts["used"] == 8 and counts.get("rationale", 0) == (4 if partial else 8) * (
+        method_name == "step-by-step"
+    )
     mode = method.input_mode(config)
     encoder = PairEncoder(
         student.tokenizer, student.kind, max_input_length=64, max_target_length=64
@@ -71,7 +83,7 @@ def test_accumulated_micro_batches_give_the_full_batch_gradients(
     counts = [mode.objective_token_counts(half, student.kind) for half in halves]
     # the halves hold different numbers of target tokens, so a mean of the two micro-batch means
     # would not be the full batch's mean
-    assert any(counts[0][task] != counts[1][task] for task in counts[0])
+    assert any(counts[0].get(task) != counts[1][task] for task in counts[1])
     trainer = DistillTrainer(
         model=student.model,
         args=TrainingArguments(

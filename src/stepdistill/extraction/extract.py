@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,20 @@ from stepdistill.data.io import write_jsonl
 from stepdistill.errors import BudgetReached, StepdistillError
 from stepdistill.extraction.filters import apply_filters, needs_judge, parse_filter
 from stepdistill.extraction.judge import judge_records
+from stepdistill.extraction.rationalization import (
+    FIRST_PASS,
+    HINTED_PASS,
+    RATIONALIZATIONS,
+    answered_wrong,
+)
 from stepdistill.extraction.vote import majority_vote
 from stepdistill.prompts import (
     Exemplar,
+    HintPrompt,
     PromptStyle,
     answer_stage_messages,
     answer_stage_text,
+    builtin_hint,
     few_shot_messages,
     few_shot_text,
     zero_shot_messages,
@@ -53,6 +61,9 @@ class ExtractionConfig:
         concurrency: Requests in flight at once.
         select: Which agreeing rationale a record keeps: ``first``, or ``judge`` (the one the
             judge scores best; needs a judge).
+        rationalization: When the teacher sees the gold label: ``off``, ``hinted`` (always) or
+            ``two-pass`` (again, hinted, where the first answer was wrong or unreadable).
+        hint: The rationalization prompt (the built-in one when None).
     """
 
     n: int = 1
@@ -62,6 +73,8 @@ class ExtractionConfig:
     filters: tuple[str, ...] = ()
     concurrency: int = 16
     select: str = "first"
+    rationalization: str = "off"
+    hint: HintPrompt | None = None
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -72,6 +85,11 @@ class ExtractionConfig:
             raise ValueError(f"select must be one of {SELECTIONS}, got {self.select!r}")
         for spec in self.filters:
             parse_filter(spec)
+        if self.rationalization not in RATIONALIZATIONS:
+            raise ValueError(
+                f"rationalization must be one of {RATIONALIZATIONS.names()}, "
+                f"got {self.rationalization!r}"
+            )
 
     @property
     def needs_judge(self) -> bool:
@@ -88,6 +106,8 @@ class ExtractionReport(RunStats):
     unparsable: int = 0
     failed: int = 0
     filtered: int = 0
+    hinted: int = 0
+    hint_echoes: int = 0
     cost: float | None = None
     judge: dict[str, Any] | None = None
 
@@ -105,6 +125,14 @@ class ExtractionReport(RunStats):
         for record in records:
             name = counters[record.outcome]
             setattr(self, name, getattr(self, name) + 1)
+            if record.meta.get("pass") == HINTED_PASS:
+                self.hinted += 1
+                self.hint_echoes += bool(record.meta.get("hint_echo"))
+
+
+def hint_for(example: Example, hint: HintPrompt | None) -> HintPrompt | None:
+    """The hint an example's prompt gets: none without a gold label to show."""
+    return hint if example.label is not None else None
 
 
 def reasoning_requests(
@@ -112,26 +140,32 @@ def reasoning_requests(
     style: PromptStyle,
     exemplars: Sequence[Exemplar],
     config: ExtractionConfig,
+    hint: HintPrompt | None = None,
 ) -> list[TeacherRequest]:
-    """One request per example and sample, in example order."""
+    """One request per example and sample, in example order (with ``hint``: each labeled
+    example's prompt shows its correct answer, and the request is marked with the hint)."""
     requests = []
     for example in examples:
+        shown = hint_for(example, hint)
+        mode = shown.tag if shown else None
         for sample in range(config.n):
             if config.chat:
                 messages = (
-                    zero_shot_messages(style, example)
+                    zero_shot_messages(style, example, shown)
                     if config.zero_shot
-                    else few_shot_messages(style, exemplars, example)
+                    else few_shot_messages(style, exemplars, example, shown)
                 )
-                requests.append(TeacherRequest.chat(messages, config.settings, sample))
+                requests.append(TeacherRequest.chat(messages, config.settings, sample, mode))
             else:
                 prompt = (
-                    zero_shot_text(style, example)
+                    zero_shot_text(style, example, shown)
                     if config.zero_shot
-                    else few_shot_text(style, exemplars, example)
+                    else few_shot_text(style, exemplars, example, shown)
                 )
                 requests.append(
-                    TeacherRequest(prompt=prompt, settings=config.settings, sample=sample)
+                    TeacherRequest(
+                        prompt=prompt, settings=config.settings, sample=sample, mode=mode
+                    )
                 )
     return requests
 
@@ -149,11 +183,13 @@ def answer_requests(
             follow_ups.append(None)
         elif request.messages:
             messages = answer_stage_messages(request.message_list, text, style)
-            follow_ups.append(TeacherRequest.chat(messages, settings, request.sample))
+            follow_ups.append(TeacherRequest.chat(messages, settings, request.sample, request.mode))
         else:
             prompt = answer_stage_text(request.prompt or "", text, style)
             follow_ups.append(
-                TeacherRequest(prompt=prompt, settings=settings, sample=request.sample)
+                TeacherRequest(
+                    prompt=prompt, settings=settings, sample=request.sample, mode=request.mode
+                )
             )
     return follow_ups
 
@@ -269,18 +305,99 @@ async def _answer_stage(
             texts[i] = f"{reasoning_text.strip()} {style.answer_lead}{answer.text}"
 
 
-def _provenance(task: Task, config: ExtractionConfig, exemplars: int) -> dict[str, Any]:
-    """What every record of this run says about its prompt and generation settings."""
-    return {
-        "prompt": {
-            "task": task.name,
-            "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
-            "exemplars": exemplars if not config.zero_shot else 0,
-            "format": "chat" if config.chat else "text",
-            "version": PROMPT_VERSION,
-        },
-        "generation": {**asdict(config.settings), "n": config.n},
+def _provenance(
+    task: Task, config: ExtractionConfig, exemplars: int, hint: HintPrompt | None
+) -> dict[str, Any]:
+    """What a record says about its prompt (its pass: hinted or not) and generation settings."""
+    prompt = {
+        "task": task.name,
+        "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
+        "exemplars": exemplars if not config.zero_shot else 0,
+        "format": "chat" if config.chat else "text",
+        "version": PROMPT_VERSION,
     }
+    if hint is not None:
+        prompt["hint"] = hint.to_dict()
+    return {
+        "prompt": prompt,
+        "generation": {**asdict(config.settings), "n": config.n},
+        "pass": HINTED_PASS if hint is not None else FIRST_PASS,
+    }
+
+
+def _mark_echo(
+    record: TeacherRecord, example: Example, style: PromptStyle, hint: HintPrompt
+) -> TeacherRecord:
+    """A hinted record with ``meta["hint_echo"]``: whether its rationale merely repeats the label
+    it was shown."""
+    shown = style.verbalize(example.label or "", {**example.meta, "input": example.input})
+    return replace(record, meta={**record.meta, "hint_echo": hint.echoes(record.rationale, shown)})
+
+
+async def _ask_records(
+    ask: _Asker,
+    task: Task,
+    examples: Sequence[Example],
+    *,
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    config: ExtractionConfig,
+    teacher_name: str,
+    hint: HintPrompt | None,
+    description: str,
+) -> list[TeacherRecord]:
+    """One record per example from one ask of the teacher (with ``hint``: the labeled examples
+    shown their correct answer), the zero-shot answer stage included."""
+    reasoning = reasoning_requests(examples, style, exemplars, config, hint)
+    completions = await ask(reasoning, description)
+    texts = [c.text for c in completions]
+    errors = [c.error for c in completions]
+    if config.zero_shot:
+        await _answer_stage(ask, reasoning, texts, errors, style)
+    records = []
+    for position, example in enumerate(examples):
+        shown = hint_for(example, hint)
+        record = build_record(
+            example,
+            task,
+            texts[position * config.n : (position + 1) * config.n],
+            errors[position * config.n : (position + 1) * config.n],
+            teacher_name=teacher_name,
+            provenance=_provenance(task, config, len(exemplars), shown),
+        )
+        records.append(_mark_echo(record, example, style, shown) if shown else record)
+    return records
+
+
+async def _rationalized(
+    ask: _Asker,
+    task: Task,
+    examples: Sequence[Example],
+    records: list[TeacherRecord],
+    hint: HintPrompt,
+    **asking: Any,
+) -> list[TeacherRecord]:
+    """Two-pass rationalization: the examples whose first answer was wrong or unreadable asked
+    again with their label in view; a hinted record replaces the first where it parsed (else
+    the first stays, its meta saying why the hinted one could not be used)."""
+    redo = [
+        position
+        for position, (example, record) in enumerate(zip(examples, records, strict=True))
+        if answered_wrong(example, record, task)
+    ]
+    again = await _ask_records(
+        ask, task, [examples[p] for p in redo], hint=hint, description="rationalization", **asking
+    )
+    result = list(records)
+    for position, record in zip(redo, again, strict=True):
+        if record.parse_ok:
+            result[position] = record
+        else:
+            first = result[position]
+            result[position] = replace(
+                first, meta={**first.meta, "rationalization_failed": record.error}
+            )
+    return result
 
 
 async def _judged(
@@ -333,24 +450,24 @@ async def extract_async(
     """
     report = ExtractionReport(examples=len(examples))
     ask = _Asker(teacher, config, cache, progress, budget, report)
-    reasoning = reasoning_requests(examples, style, exemplars, config)
-    completions = await ask(reasoning, "reasoning")
-    texts = [c.text for c in completions]
-    errors = [c.error for c in completions]
-    if config.zero_shot:
-        await _answer_stage(ask, reasoning, texts, errors, style)
-    provenance = _provenance(task, config, len(exemplars))
-    records = [
-        build_record(
-            example,
-            task,
-            texts[position * config.n : (position + 1) * config.n],
-            errors[position * config.n : (position + 1) * config.n],
-            teacher_name=teacher.name,
-            provenance=provenance,
-        )
-        for position, example in enumerate(examples)
-    ]
+    mode = RATIONALIZATIONS.get(config.rationalization)
+    hint = (config.hint or builtin_hint()) if mode.hints else None
+    asking: dict[str, Any] = {
+        "style": style,
+        "exemplars": exemplars,
+        "config": config,
+        "teacher_name": teacher.name,
+    }
+    records = await _ask_records(
+        ask,
+        task,
+        examples,
+        hint=hint if mode.hint_first else None,
+        description="reasoning",
+        **asking,
+    )
+    if mode.retry_wrong and hint is not None:
+        records = await _rationalized(ask, task, examples, records, hint, **asking)
     if config.needs_judge:
         records = await _judged(examples, records, judge, config, cache, progress, report)
     records = apply_filters(examples, records, config.filters, task)

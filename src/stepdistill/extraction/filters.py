@@ -55,9 +55,23 @@ def judge_min(argument: str | None) -> RecordFilter:
     return check
 
 
+def no_hint_echo(argument: str | None) -> RecordFilter:
+    """Drop a rationale written with the label in view that merely repeats it."""
+    if argument is not None:
+        raise StepdistillError(f"filter no-hint-echo takes no argument, got {argument!r}")
+
+    def check(example: Example, record: TeacherRecord, task: Task) -> str | None:
+        if record.meta.get("hint_echo"):
+            return "the rationale, written with the label in view, merely repeats it"
+        return None
+
+    return check
+
+
 FILTERS: Registry[Callable[[str | None], RecordFilter]] = Registry("filter")
 FILTERS.register("agree-with-gold", agree_with_gold)
 FILTERS.register("judge-min", judge_min)
+FILTERS.register("no-hint-echo", no_hint_echo)
 
 
 def parse_filter(spec: str) -> RecordFilter:

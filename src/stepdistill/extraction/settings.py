@@ -12,12 +12,14 @@ from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
 from stepdistill.extraction.extract import ANSWER_STAGE_MAX_TOKENS, SELECTIONS, ExtractionConfig
 from stepdistill.extraction.filters import FILTERS, parse_filter
+from stepdistill.extraction.rationalization import RATIONALIZATIONS
 from stepdistill.prompts import (
     Exemplar,
     JudgePrompt,
     PromptStyle,
     builtin_exemplars,
     load_exemplars,
+    load_hint,
     load_judge,
     style_for,
 )
@@ -81,6 +83,18 @@ class TeacherSettings:
         None, "judge model (backend:model) that rates rationales; None: the teacher itself"
     )
     judge_base_url: str | None = setting(None, "the judge's API root, for an openai: judge")
+    rationalization: str = setting(
+        "off",
+        "show the teacher the gold label (STaR rationalization): off; hinted (every labeled "
+        "example); two-pass (ask without it first, again with it where the answer was wrong or "
+        "unreadable)",
+        choices=tuple(RATIONALIZATIONS.names()),
+    )
+    hint_prompt: str | None = setting(
+        None,
+        "rationalization prompt file (JSON: name, version, instruction, hint, echo_phrases, "
+        "echo_min_words); None: the built-in one",
+    )
     judge_prompt: str | None = setting(
         None,
         "judge prompt file (JSON: name, version, scale, instruction, template); None: the "
@@ -156,6 +170,8 @@ class TeacherSettings:
                 filters=tuple(self.filters),
                 concurrency=backend.concurrency(self.concurrency),
                 select=self.select,
+                rationalization=self.rationalization,
+                hint=load_hint(self.hint_prompt),
             )
         except ValueError as error:
             raise StepdistillError(str(error)) from None

@@ -17,6 +17,7 @@ from stepdistill.extraction.extract import (
     extract,
     reasoning_requests,
 )
+from stepdistill.extraction.rationalization import RATIONALIZATIONS
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
 from stepdistill.prompts import Exemplar, PromptStyle
 from stepdistill.schema import Example, TeacherRecord
@@ -86,8 +87,20 @@ def extraction_plan(
     nothing (``examples``: the split's, by default)."""
     examples = split_examples(source, settings) if examples is None else examples
     style, exemplars, config = _prompting(source, settings)
-    requests = reasoning_requests(examples, style, exemplars, config)
-    return {"examples": len(examples), **estimate(requests, settings, config.zero_shot)}
+    hint_first = RATIONALIZATIONS.get(config.rationalization).hint_first
+    hint = config.hint if hint_first else None
+    requests = reasoning_requests(examples, style, exemplars, config, hint)
+    plan = {"examples": len(examples), **estimate(requests, settings, config.zero_shot)}
+    if RATIONALIZATIONS.get(config.rationalization).retry_wrong:
+        # at most every labeled example is asked again, with its label in view
+        labeled = [example for example in examples if example.label is not None]
+        again = estimate(
+            reasoning_requests(labeled, style, exemplars, config, config.hint),
+            settings,
+            config.zero_shot,
+        )
+        plan["rationalization_max_requests"] = again["requests"]
+    return plan
 
 
 def run_extraction(

@@ -1,4 +1,5 @@
-"""Rendering prompts as one text (completions endpoints) or as chat messages."""
+"""Rendering prompts as one text (completions endpoints) or as chat messages; with a hint
+(rationalization) every question, the exemplars' too, shows its correct answer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from stepdistill.prompts.exemplars import Exemplar
+from stepdistill.prompts.hint import HintPrompt
 from stepdistill.prompts.styles import PromptStyle
 from stepdistill.schema import Example, Messages
 
@@ -16,50 +18,78 @@ def example_fields(example: Example) -> dict[str, Any]:
     return {**example.meta, "input": example.input}
 
 
-def few_shot_text(style: PromptStyle, exemplars: Sequence[Exemplar], example: Example) -> str:
+def _question(
+    style: PromptStyle, fields: dict[str, Any], label: str | None, hint: HintPrompt | None
+) -> str:
+    """The question, with its correct answer in view when hinted (and the label known)."""
+    question = style.question(fields)
+    if hint is None or label is None:
+        return question
+    return hint.question(question, style.verbalize(label, fields))
+
+
+def _instruction(style: PromptStyle, hint: HintPrompt | None) -> str:
+    return hint.with_instruction(style.instruction) if hint else style.instruction
+
+
+def _system(style: PromptStyle, hint: HintPrompt | None) -> Messages:
+    instruction = _instruction(style, hint)
+    return [{"role": "system", "content": instruction}] if instruction else []
+
+
+def few_shot_text(
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    example: Example,
+    hint: HintPrompt | None = None,
+) -> str:
     """Instruction, worked exemplars, then the question, ending where the teacher continues."""
-    parts = [style.instruction] if style.instruction else []
+    instruction = _instruction(style, hint)
+    parts = [instruction] if instruction else []
     for shot in exemplars:
-        parts.append(
-            style.question(shot.fields) + style.answer(shot.rationale, shot.label, shot.fields)
-        )
-    parts.append(style.question(example_fields(example)))
+        question = _question(style, dict(shot.fields), shot.label, hint)
+        parts.append(question + style.answer(shot.rationale, shot.label, shot.fields))
+    parts.append(_question(style, example_fields(example), example.label, hint))
     return "\n\n".join(parts)
 
 
 def few_shot_messages(
-    style: PromptStyle, exemplars: Sequence[Exemplar], example: Example
+    style: PromptStyle,
+    exemplars: Sequence[Exemplar],
+    example: Example,
+    hint: HintPrompt | None = None,
 ) -> Messages:
     """The same prompt as chat turns: each exemplar a user question and an assistant answer."""
-    messages: Messages = (
-        [{"role": "system", "content": style.instruction}] if style.instruction else []
-    )
+    messages = _system(style, hint)
     for shot in exemplars:
-        messages.append({"role": "user", "content": style.question(shot.fields)})
+        question = _question(style, dict(shot.fields), shot.label, hint)
+        messages.append({"role": "user", "content": question})
         messages.append(
             {
                 "role": "assistant",
                 "content": style.answer(shot.rationale, shot.label, shot.fields).strip(),
             }
         )
-    messages.append({"role": "user", "content": style.question(example_fields(example))})
+    question = _question(style, example_fields(example), example.label, hint)
+    messages.append({"role": "user", "content": question})
     return messages
 
 
-def zero_shot_text(style: PromptStyle, example: Example) -> str:
+def zero_shot_text(style: PromptStyle, example: Example, hint: HintPrompt | None = None) -> str:
     """Zero-shot chain of thought, stage one: the question and "Let's think step by step."."""
-    parts = [style.instruction] if style.instruction else []
-    parts.append(style.question(example_fields(example)) + ZERO_SHOT_TRIGGER)
+    instruction = _instruction(style, hint)
+    parts = [instruction] if instruction else []
+    question = _question(style, example_fields(example), example.label, hint)
+    parts.append(question + ZERO_SHOT_TRIGGER)
     return "\n\n".join(parts)
 
 
-def zero_shot_messages(style: PromptStyle, example: Example) -> Messages:
-    messages: Messages = (
-        [{"role": "system", "content": style.instruction}] if style.instruction else []
-    )
-    messages.append(
-        {"role": "user", "content": style.question(example_fields(example)) + ZERO_SHOT_TRIGGER}
-    )
+def zero_shot_messages(
+    style: PromptStyle, example: Example, hint: HintPrompt | None = None
+) -> Messages:
+    messages = _system(style, hint)
+    question = _question(style, example_fields(example), example.label, hint)
+    messages.append({"role": "user", "content": question + ZERO_SHOT_TRIGGER})
     return messages
 
 

@@ -36,24 +36,32 @@ class TeacherRequest:
     messages: tuple[tuple[tuple[str, str], ...], ...] | None = None
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     sample: int = 0
+    mode: str | None = None  # a prompt mode such as rationalization (``rationalize-v1``)
 
     @staticmethod
-    def chat(messages: Messages, settings: GenerationSettings, sample: int = 0) -> TeacherRequest:
+    def chat(
+        messages: Messages,
+        settings: GenerationSettings,
+        sample: int = 0,
+        mode: str | None = None,
+    ) -> TeacherRequest:
         frozen = tuple(tuple(sorted(message.items())) for message in messages)
-        return TeacherRequest(messages=frozen, settings=settings, sample=sample)
+        return TeacherRequest(messages=frozen, settings=settings, sample=sample, mode=mode)
 
     @property
     def message_list(self) -> Messages:
         return [dict(message) for message in self.messages or ()]
 
     def cache_key(self, teacher_identity: dict[str, Any]) -> str:
-        """SHA-256 of the sorted JSON of (teacher, prompt, settings, sample index)."""
+        """SHA-256 of the sorted JSON of (teacher, prompt, settings, sample index, and the
+        prompt mode when there is one: keys of plain requests stay as they were)."""
         payload = {
             "teacher": teacher_identity,
             "prompt": self.prompt,
             "messages": self.message_list,
             "settings": asdict(self.settings),
             "sample": self.sample,
+            **({"mode": self.mode} if self.mode is not None else {}),
         }
         encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()

@@ -267,6 +267,12 @@ class StepByStepConfig(TrainConfig):
         "control: train on each rationale with its words permuted, seeded by this and the "
         "example's id (does the content matter, or only its presence?); None: as written",
     )
+    rationale_required: bool = setting(
+        False,
+        "train only the examples with a usable rationale; off: every labeled example trains the "
+        "label objective and the rationale objective trains where a usable rationale exists "
+        "(each objective's loss the mean over the examples that have it)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

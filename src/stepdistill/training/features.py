@@ -11,9 +11,16 @@ from stepdistill.models.encoding import IGNORE_INDEX, Encoded, attention_mask, p
 from stepdistill.models.kinds import CAUSAL
 
 
+def objectives_of(items: Sequence[Any]) -> list[str]:
+    """Every objective some item of a batch has, in the order they first appear (an example
+    without a usable rationale has the label objective only)."""
+    return list(dict.fromkeys(objective for item in items for objective in item))
+
+
 class ObjectiveBatchCollator:
     """Collates items ``{objective: Encoded}`` into
-    ``{objective: {input_ids, attention_mask, labels}}``."""
+    ``{objective: {input_ids, attention_mask, labels}}``; an objective's rows are the items
+    that have it, and an objective no item has is absent."""
 
     def __init__(self, pad_token_id: int, kind: str):
         self.pad_token_id = pad_token_id
@@ -21,8 +28,8 @@ class ObjectiveBatchCollator:
 
     def __call__(self, items: Sequence[dict[str, Encoded]]) -> dict[str, dict[str, torch.Tensor]]:
         batch: dict[str, dict[str, torch.Tensor]] = {}
-        for objective in items[0]:
-            encoded = [item[objective] for item in items]
+        for objective in objectives_of(items):
+            encoded = [item[objective] for item in items if objective in item]
             inputs = [e.input_ids for e in encoded]
             batch[objective] = {
                 "input_ids": pad(inputs, self.pad_token_id),

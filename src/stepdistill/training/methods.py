@@ -122,7 +122,9 @@ class TrainingMethod(Generic[ConfigT]):
     def build(
         self, examples: Sequence[Example], config: ConfigT
     ) -> tuple[list[ObjectivePairs], dict[str, int]]:
-        """Task pairs for every usable example, and counts of what was kept and why not."""
+        """Task pairs for every usable example, and counts of what was kept and why not: ``used``
+        the examples of the label objective, and each other objective's examples under its
+        name (``rationale``: the examples whose rationale trains)."""
         kept: list[ObjectivePairs] = []
         counts: Counter[str] = Counter()
         for example in examples:
@@ -130,17 +132,24 @@ class TrainingMethod(Generic[ConfigT]):
             if reason is not None:
                 counts[reason] += 1
                 continue
-            kept.append(self.pairs(example, config))
+            pairs = self.pairs(example, config)
+            kept.append(pairs)
             counts["used"] += 1
+            counts.update(objective for objective in pairs if objective != LABEL_OBJECTIVE)
         return kept, {"used": 0, **counts}
 
     def skip_reason(self, example: Example, config: ConfigT) -> str | None:
         """Why ``build`` leaves an example out (a count's name), or None when it is used."""
         if training_label(example, config.label_source) is None:
             return "skipped_no_label"
-        if self.needs_rationale and usable_rationale(example) is None:
+        if self.requires_rationale(config) and usable_rationale(example) is None:
             return "skipped_no_rationale"
         return None
+
+    def requires_rationale(self, config: ConfigT) -> bool:
+        """Whether an example without a usable rationale is left out (else it trains the
+        objectives it has)."""
+        return self.needs_rationale
 
     def used_labels(self, examples: Sequence[Example], config: ConfigT) -> list[str]:
         """The training labels of the examples ``build`` uses."""
@@ -161,17 +170,24 @@ class Standard(TrainingMethod[StandardConfig]):
 
 class StepByStep(TrainingMethod[StepByStepConfig]):
     def pairs(self, example: Example, config: StepByStepConfig) -> ObjectivePairs:
+        """Both objectives, or the label objective alone when the example has no usable
+        rationale (partial rationale supervision)."""
         mode = self.input_mode(config)
-        return {
+        pairs = {
             LABEL_OBJECTIVE: (
                 mode.source(LABEL_OBJECTIVE, example.input),
                 label_of(example, config),
-            ),
-            RATIONALE_OBJECTIVE: (
+            )
+        }
+        if usable_rationale(example) is not None:
+            pairs[RATIONALE_OBJECTIVE] = (
                 mode.source(RATIONALE_OBJECTIVE, example.input),
                 self.rationale_target(example, config),
-            ),
-        }
+            )
+        return pairs
+
+    def requires_rationale(self, config: StepByStepConfig) -> bool:
+        return config.rationale_required
 
     def rationale_target(self, example: Example, config: StepByStepConfig) -> str:
         """The rationale to learn: as the teacher wrote it, or (the control) its words shuffled."""
@@ -205,9 +221,14 @@ class StepByStep(TrainingMethod[StepByStepConfig]):
             if config.rationale_shuffle_seed is None
             else f"; control: rationale words shuffled (seed {config.rationale_shuffle_seed})"
         )
+        examples = (
+            "examples with a usable rationale only"
+            if config.rationale_required
+            else "every labeled example, its rationale where usable"
+        )
         return (
             f"distilling step-by-step, loss = {config.alpha} label + {1 - config.alpha:g} "
-            f"rationale, {markers}{control}"
+            f"rationale, {markers}, {examples}{control}"
         )
 
 

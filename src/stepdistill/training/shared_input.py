@@ -22,7 +22,7 @@ import torch
 
 from stepdistill.models.encoding import IGNORE_INDEX, PairEncoder, pad
 from stepdistill.models.kinds import SEQ2SEQ
-from stepdistill.training.features import causal_lm_loss, scored_tokens
+from stepdistill.training.features import causal_lm_loss, objectives_of, scored_tokens
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,11 @@ class SharedInputCollator:
         start = self.decoder_start_token_id
         if start is None:
             raise ValueError("a seq2seq shared-input batch needs the decoder start token id")
-        for objective in items[0].targets:
+        for objective in objectives_of([item.targets for item in items]):
+            rows = [row for row, item in enumerate(items) if objective in item.targets]
             decoder_inputs, labels = [], []
-            for item in items:
-                marker, target = item.targets[objective]
+            for row in rows:
+                marker, target = items[row].targets[objective]
                 # the decoder reads start, marker, target[:-1] and predicts marker[1:], target;
                 # only the target positions count
                 decoder_inputs.append([start, *marker, *target[:-1]])
@@ -92,10 +93,18 @@ class SharedInputCollator:
                 "decoder_attention_mask": pad([[1] * len(d) for d in decoder_inputs], 0),
                 "labels": pad(labels, IGNORE_INDEX),
             }
+            if len(rows) < len(items):  # the items that have this objective
+                batch["objectives"][objective]["rows"] = torch.tensor(rows)
+        if all("rows" in decoder for decoder in batch["objectives"].values()):
+            raise ValueError("a shared-input batch needs an objective that every item has")
+        # an objective of every item first: its pass computes the encoder states
+        batch["objectives"] = dict(
+            sorted(batch["objectives"].items(), key=lambda entry: "rows" in entry[1])
+        )
         return batch
 
     def _causal(self, items: Sequence[SharedItem]) -> dict[str, Any]:
-        objectives = list(items[0].targets)
+        objectives = objectives_of([item.targets for item in items])
         rows, labels, positions, segments = [], [], [], []
         for item in items:
             ids = list(item.source_ids)
@@ -103,6 +112,8 @@ class SharedInputCollator:
             row_positions = list(range(len(ids)))
             row_segments = [0] * len(ids)
             for number, objective in enumerate(objectives, start=1):
+                if objective not in item.targets:
+                    continue
                 marker, target = item.targets[objective]
                 block = [*marker, *target]
                 ids += block
@@ -149,12 +160,16 @@ def shared_objective_losses(
         losses: dict[str, torch.Tensor] = {}
         encoder_states = None
         for objective, decoder in batch["objectives"].items():
-            inputs = {"attention_mask": batch["attention_mask"], **decoder}
-            if encoder_states is None:
+            decoder = dict(decoder)
+            rows = decoder.pop("rows", None)
+            mask = batch["attention_mask"] if rows is None else batch["attention_mask"][rows]
+            inputs = {"attention_mask": mask, **decoder}
+            if encoder_states is None:  # the collator put an objective of every item first
                 output = model(input_ids=batch["input_ids"], **inputs)
-                encoder_states = (output.encoder_last_hidden_state,)
+                encoder_states = output.encoder_last_hidden_state
             else:
-                output = model(encoder_outputs=encoder_states, **inputs)
+                states = encoder_states if rows is None else encoder_states[rows]
+                output = model(encoder_outputs=(states,), **inputs)
             losses[objective] = output.loss
         return losses
     labels, segments = batch["target_ids"], batch["label_segments"]
@@ -169,7 +184,7 @@ def shared_objective_losses(
     return {
         objective: per_token[next_segments == number].mean()
         for number, objective in enumerate(batch["objective_names"], start=1)
-    }
+    }  # every objective named has a target in some row (the collator names only those)
 
 
 def shared_objective_token_counts(batch: dict[str, Any], kind: str) -> dict[str, int]:
