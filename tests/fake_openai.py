@@ -208,6 +208,19 @@ def svamp_answer(body: dict[str, Any]) -> str:
     return f"We add {a} and {b}. The answer is ({a} + {b})."
 
 
+def hinted_answer(body: dict[str, Any]) -> str:
+    """``svamp_answer``, unless the prompt shows the correct answer (rationalization), which
+    it then explains and gives."""
+    import re
+
+    shown = re.findall(r"\(The correct answer is (.+?)\.\)", prompt_of(body))
+    if not shown:
+        return svamp_answer(body)
+    numbers = [*re.findall(r"\d+", prompt_of(body).split("Q:")[-1]), "1", "1"]
+    steps = f"The problem starts with {numbers[0]} and then changes by {numbers[1]}."
+    return f"{steps} The answer is {shown[-1]}."
+
+
 if __name__ == "__main__":  # a stand-alone fixed-latency server, for benchmarks
     import argparse
     import asyncio

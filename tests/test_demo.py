@@ -20,10 +20,11 @@ def test_generated_task_is_deterministic_and_labelled():
 
 
 def test_demo_end_to_end_with_tiny_models(tiny_t5_dir, tmp_path, capsys):
-    from fake_openai import FakeOpenAI, svamp_answer  # adds the first two numbers: right on "gets"
+    # adds the first two numbers (wrong on two-step problems) unless shown the answer
+    from fake_openai import FakeOpenAI, hinted_answer
 
     out = tmp_path / "demo"
-    with FakeOpenAI(svamp_answer) as server:
+    with FakeOpenAI(hinted_answer) as server:
         args = [
             "demo",
             "--output",
@@ -37,13 +38,14 @@ def test_demo_end_to_end_with_tiny_models(tiny_t5_dir, tmp_path, capsys):
         assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     extraction = report["extraction"]
-    assert extraction["examples"] == 12 and extraction["ok"] > 0 and extraction["filtered"] > 0
-    assert (
-        extraction["ok"] + extraction["unparsable"] + extraction["failed"] + extraction["filtered"]
-        == 12
-    )
+    # every first answer was wrong: every record was written with the gold answer in view
+    assert extraction["examples"] == 12 and extraction["ok"] == 12 and extraction["hinted"] == 12
     assert set(report["students"]) == {"standard", "step-by-step"}
-    assert report["students"]["step-by-step"]["train_examples"]["used"] == extraction["ok"]
+    both = report["students"]["step-by-step"]["train_examples"]
+    assert both == {"used": 12, "rationale": 12}  # the same problems as standard's
+    assert report["students"]["standard"]["train_examples"] == {"used": 12}
+    markdown = (out / "report.md").read_text()
+    assert "0 records from the first ask, 12 written with the gold label in view" in markdown
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     assert "## Students" in (out / "report.md").read_text()
     assert (out / "standard" / "README.md").exists()
@@ -51,15 +53,15 @@ def test_demo_end_to_end_with_tiny_models(tiny_t5_dir, tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
-def test_demo_without_any_kept_rationale_still_reports(tiny_t5_dir, tiny_llama_dir, tmp_path):
+def test_demo_without_any_kept_rationale_still_trains_both(tiny_t5_dir, tiny_llama_dir, tmp_path):
     out = tmp_path / "demo"
     args = ["demo", "--output", str(out), "--teacher", f"local:{tiny_llama_dir}"]
     args += ["--student", str(tiny_t5_dir), "--train", "6", "--test", "4", "--steps", "1"]
-    assert main(args) == 0  # a random teacher: nothing kept, the step-by-step student is skipped
+    assert main(args) == 0  # a random teacher: nothing kept, step-by-step learns labels only
     report = json.loads((out / "report.json").read_text())
-    assert list(report["students"]) == ["standard"]
-    assert "step-by-step" in report["skipped_students"]
-    assert "not trained" in (out / "report.md").read_text()
+    assert set(report["students"]) == {"standard", "step-by-step"}
+    assert report["students"]["step-by-step"]["train_examples"] == {"used": 6}
+    assert report["extraction"]["ok"] == 0
 
 
 def test_demo_on_a_task_file(tiny_llama_dir, tmp_path):
@@ -77,4 +79,6 @@ def test_demo_on_a_task_file(tiny_llama_dir, tmp_path):
     assert report["task"] == "support-intent" and report["sizes"]["train"] == 16
     refunds = sum(e["gold"] == "refund" for e in report["examples"])
     assert report["extraction"]["ok"] >= refunds > 0  # the filter keeps the right ones only
-    assert len(prompts) == 16 and all(prompt.startswith("Q: ") for prompt in prompts)
+    assert all(prompt.startswith("Q: ") for prompt in prompts)
+    first = [prompt for prompt in prompts if "(The correct answer is" not in prompt]
+    assert len(first) == 16 and 0 < len(prompts) - 16 < 16  # the wrong ones asked again

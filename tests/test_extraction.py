@@ -331,7 +331,7 @@ def test_train_uses_a_teacher_file_in_place_of_the_palm_outputs(paper_dir, tiny_
         command[command.index("--limit") + 1] = "30"
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "30 examples: 30 ok" in result.stdout
+    assert "30 examples: 30 kept" in result.stdout
 
     out = tmp_path / "student"
     args = teacher_file_train_args(paper_dir, tiny_t5_dir, teacher_file, out)

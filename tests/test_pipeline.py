@@ -141,7 +141,39 @@ def test_dry_run_prints_the_plan_and_the_teacher_cost(tmp_path, tiny_t5_dir, cap
     assert extract["status"] == "todo" and extract["requests"] == 27
     assert extract["estimated_max_cost"] > 0
     assert plan["stages"]["train step-by-step"]["status"] == "todo"
+    assert "teacher stage" in plan["stages"]["train step-by-step"]["train_examples"]
     assert not (tmp_path / "out").exists()  # a dry run writes nothing
+
+
+def test_dry_run_counts_each_objectives_examples_when_the_rationales_are_known(
+    tmp_path, paper_dir, tiny_t5_dir, capsys
+):
+    kept_only = {
+        "method": "step-by-step",
+        "label": "kept",
+        "settings": {"rationale_required": True},
+    }
+    pipeline = {
+        "task": "svamp",
+        "data_dir": str(paper_dir),
+        "output": "out",
+        "train": {"student": str(tiny_t5_dir), "methods": ["standard", "step-by-step", kept_only]},
+    }
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(pipeline))
+    assert main(["run", str(path), "--dry-run"]) == 0
+    stages = json.loads(capsys.readouterr().out)["stages"]
+    every, kept = (
+        stages["train step-by-step"]["train_examples"],
+        stages["train kept"]["train_examples"],
+    )
+    assert stages["train standard"]["train_examples"] == {"used": 720}
+    assert every["used"] == 720 and 0 < every["rationale"] < 720
+    assert kept == {
+        "used": every["rationale"],
+        "rationale": every["rationale"],
+        "skipped_no_rationale": 720 - every["rationale"],
+    }
 
 
 def test_a_budget_stops_the_teacher_and_a_higher_one_continues_from_the_cache(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_openai import FakeOpenAI, prompt_of, svamp_answer
+from fake_openai import FakeOpenAI, hinted_answer, prompt_of
 from stepdistill.extraction import ExtractionConfig, extract
 from stepdistill.extraction.extract import reasoning_requests
 from stepdistill.prompts import builtin_exemplars, builtin_hint, style_for
@@ -27,16 +27,6 @@ EXEMPLARS = builtin_exemplars(SVAMP)
 HINT = builtin_hint()
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.1, timeout=2.0)
 HINTED = re.compile(r"\(The correct answer is (.+?)\.\)")
-
-
-def hinted_answer(body):
-    """Adds the first two numbers unless the prompt shows the correct answer, which it explains."""
-    shown = HINTED.findall(prompt_of(body))
-    if not shown:
-        return svamp_answer(body)
-    numbers = re.findall(r"\d+", prompt_of(body).split("Q:")[-1])
-    steps = f"The problem starts with {numbers[0]} and then changes by {numbers[1]}."
-    return f"{steps} The answer is {shown[-1]}."
 
 
 def run(server, examples, *, cache_path=None, **config):

@@ -1,9 +1,10 @@
 """``stepdistill demo``: the whole method, offline, on a CPU, in minutes.
 
-A small arithmetic task generated here (deterministic), rationales from the embedded local
-teacher (SmolLM2-135M-Instruct, few-shot chain of thought, label-agreement filter), then a
-standard fine-tuning student and a step-by-step student trained and evaluated side by side, and
-a short report (table, plot, and what the filter set aside). It is a built-in pipeline
+A small two-step arithmetic task generated here (deterministic), rationales from the embedded
+local teacher (SmolLM2-135M-Instruct, few-shot chain of thought, asked again with the gold
+answer in view where its own answer was wrong, label-agreement filter), then a standard
+fine-tuning student and a step-by-step student trained on the same problems and evaluated side
+by side, and a short report (table, plot, and what the filter set aside). It is a built-in pipeline
 (``demo_pipeline``) run by the pipeline runner, its report told by ``demo_view``.
 """
 
@@ -17,9 +18,12 @@ from typing import Any
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import StepdistillError
+from stepdistill.extraction import outcome_text
 from stepdistill.pipeline import (
+    EXAMPLES_HEADER,
     PipelineConfig,
     TrainStage,
+    examples_cell,
     samples_table,
     verdict_lines,
     warning_lines,
@@ -36,34 +40,56 @@ THINGS = ["apples", "pencils", "stickers", "books", "marbles", "cookies"]
 GENERATED_DATA = "data"  # the generated task's folder inside the demo's output
 
 
+def _gets_then_gives(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b = rng.randint(5, 30), rng.randint(2, 15)
+    c = rng.randint(2, a + b - 1)
+    return (
+        f"{name} has {a} {thing}. {name} gets {b} more {thing}, then gives away {c} {thing}.",
+        f"( ( {a}.0 + {b}.0 ) - {c}.0 )",
+    )
+
+
+def _gives_then_gets(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a = rng.randint(10, 40)
+    b, c = rng.randint(2, a - 1), rng.randint(2, 15)
+    return (
+        f"{name} has {a} {thing}. {name} gives away {b} {thing}, then gets {c} more {thing}.",
+        f"( ( {a}.0 - {b}.0 ) + {c}.0 )",
+    )
+
+
+def _boxes_and_more(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(2, 15)
+    return (
+        f"{name} has {a} boxes with {b} {thing} in each box, and {c} more {thing} outside them.",
+        f"( ( {a}.0 * {b}.0 ) + {c}.0 )",
+    )
+
+
+def _boxes_minus_given(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b = rng.randint(2, 9), rng.randint(2, 12)
+    c = rng.randint(1, a * b - 1)
+    return (
+        f"{name} has {a} boxes with {b} {thing} in each box. {name} gives away {c} {thing}.",
+        f"( ( {a}.0 * {b}.0 ) - {c}.0 )",
+    )
+
+
+# two-step problems: hard enough that neither student saturates at the demo's budget
+PROBLEMS = (_gets_then_gives, _gives_then_gets, _boxes_and_more, _boxes_minus_given)
+
+
 def generate_task(
     *, n_train: int = 64, n_valid: int = 16, n_test: int = 48, seed: int = 0
 ) -> TaskData:
-    """One-step word problems labelled SVAMP-style (``( 7.0 + 5.0 )``), the same every time."""
+    """Two-step word problems labelled SVAMP-style (``( ( 7.0 + 5.0 ) - 3.0 )``), the same
+    every time."""
     rng = random.Random(seed)
     seen: set[str] = set()
     rows: list[Example] = []
     while len(rows) < n_train + n_valid + n_test:
-        a, b = rng.randint(2, 40), rng.randint(2, 20)
         name, thing = rng.choice(NAMES), rng.choice(THINGS)
-        kind = rng.choice(["add", "subtract", "multiply"])
-        if kind == "add":
-            body, label = (
-                f"{name} has {a} {thing}. {name} gets {b} more {thing}.",
-                f"( {a}.0 + {b}.0 )",
-            )
-        elif kind == "subtract":
-            a = a + b
-            body, label = (
-                f"{name} has {a} {thing}. {name} gives away {b} {thing}.",
-                f"( {a}.0 - {b}.0 )",
-            )
-        else:
-            a = a % 9 + 2
-            body, label = (
-                f"{name} has {a} boxes with {b} {thing} in each box.",
-                f"( {a}.0 * {b}.0 )",
-            )
+        body, label = rng.choice(PROBLEMS)(rng, name, thing)
         text = f"{body}\nHow many {thing} does {name} have now?"
         if text in seen:
             continue
@@ -76,7 +102,7 @@ def generate_task(
             "valid": rows[n_train : n_train + n_valid],
             "test": rows[n_train + n_valid :],
         },
-        notes=[f"generated arithmetic task, seed {seed}"],
+        notes=[f"generated two-step arithmetic task, seed {seed}"],
     )
 
 
@@ -92,9 +118,10 @@ def demo_pipeline(
     base_url: str | None = None,
     seeds: tuple[int, ...] | None = None,
 ) -> PipelineConfig:
-    """The demo as a pipeline made in code: the label-agreement filter over a short prompt for
-    a small teacher, then a standard and a step-by-step (shared input) student, each on the
-    first examples of every split."""
+    """The demo as a pipeline made in code: a short prompt for a small teacher, two-pass
+    rationalization and the label-agreement filter, then a standard and a step-by-step (shared
+    input, every problem's label, the kept rationales) student, each on the first examples of
+    every split."""
     from stepdistill.experiments import MethodEntry
     from stepdistill.extraction import TeacherSettings
     from stepdistill.training import RunSettings
@@ -110,6 +137,7 @@ def demo_pipeline(
             limit=sizes["train"],
             max_tokens=64,
             max_exemplars=3,  # three worked examples: a short prompt for a small teacher
+            rationalization="two-pass",
             filters=["agree-with-gold"],
         ),
         train=TrainStage(
@@ -246,24 +274,27 @@ def demo_markdown(report: dict[str, Any]) -> list[str]:
         *warning_lines(report),
         "## Teacher rationales",
         "",
-        f"{extraction['examples']} training problems: {extraction['ok']} kept, "
-        f"{extraction['filtered']} filtered (label disagrees with the gold answer), "
-        f"{extraction['unparsable']} unparsable, {extraction['failed']} failed "
-        f"({report['teacher_seconds']:.0f} s).",
+        f"Training {outcome_text(extraction)} ({report['teacher_seconds']:.0f} s). The teacher "
+        "was asked again, with the gold answer in view, where its first answer was wrong or "
+        "unreadable; a rationale is kept where its answer agrees with the gold one.",
         "",
     ]
     lines += samples_table(report["examples"])
     lines += ["", "## Students", ""]
     students = [
-        [label, row["train_examples"]["used"], row["steps"], row["test_accuracy"]]
+        [label, examples_cell(row["train_examples"]), row["steps"], row["test_accuracy"]]
         for label, row in report["students"].items()
     ]
     students += [
         [label, 0, "-", f"not trained: {why}"]
         for label, why in report.get("skipped_students", {}).items()
     ]
-    lines += table(["method", "training examples", "steps", "test accuracy"], students)
-    lines += ["", "Step-by-step trains only on problems whose teacher rationale was kept."]
+    lines += table(["method", EXAMPLES_HEADER, "steps", "test accuracy"], students)
+    lines += [
+        "",
+        "Both students learn the label of every training problem; step-by-step also learns "
+        "the kept rationales.",
+    ]
     lines += [*verdict_lines(report), ""]
     return lines
 

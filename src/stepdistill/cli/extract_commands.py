@@ -156,10 +156,12 @@ def run_extract(args: argparse.Namespace) -> int:
 
 def format_extraction(report: Any) -> str:
     """Two lines: how the examples ended, and what the requests cost."""
+    from stepdistill.extraction import outcome_text
+
     return (
-        f"{report.examples} examples: {report.ok} ok, {report.unparsable} unparsable, "
-        f"{report.failed} failed, {report.filtered} filtered\n"
-        f"{report.requests} requests: {report.cached} from cache, {report.sent} sent, "
+        outcome_text(report.to_dict())
+        + "\n"
+        + f"{report.requests} requests: {report.cached} from cache, {report.sent} sent, "
         f"{report.failed_requests} failed; tokens {report.usage.prompt_tokens} prompt + "
         f"{report.usage.completion_tokens} completion"
         + (f"; cost {report.cost:.4f}" if report.cost is not None else "")

@@ -9,6 +9,7 @@ from stepdistill.extraction.extract import (
     ExtractionReport,
     extract,
     extract_async,
+    outcome_text,
     reasoning_requests,
 )
 from stepdistill.extraction.filters import FILTERS, apply_filters, parse_filter
@@ -33,6 +34,7 @@ __all__ = [
     "extraction_plan",
     "judge_records",
     "majority_vote",
+    "outcome_text",
     "parse_filter",
     "prompting",
     "read_teacher_file",

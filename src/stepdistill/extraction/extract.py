@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,22 @@ class ExtractionReport(RunStats):
 def hint_for(example: Example, hint: HintPrompt | None) -> HintPrompt | None:
     """The hint an example's prompt gets: none without a gold label to show."""
     return hint if example.label is not None else None
+
+
+def outcome_text(counts: Mapping[str, Any]) -> str:
+    """How an extraction's examples ended (an ``ExtractionReport`` as a dict), and, when the
+    teacher saw labels, which pass wrote the records: one sentence for every report."""
+    text = (
+        f"{counts['examples']} examples: {counts['ok']} kept, {counts['filtered']} filtered, "
+        f"{counts['unparsable']} unparsable, {counts['failed']} failed"
+    )
+    hinted = counts.get("hinted", 0)
+    if hinted:
+        text += (
+            f"; {counts['examples'] - hinted} records from the first ask, {hinted} written with "
+            f"the gold label in view ({counts.get('hint_echoes', 0)} merely repeat it)"
+        )
+    return text
 
 
 def reasoning_requests(

@@ -4,7 +4,9 @@ and bootstrapped self-training. Everything outside this package imports from her
 
 from stepdistill.pipeline.config import PipelineConfig, TrainStage, load_pipeline
 from stepdistill.pipeline.report import (
+    EXAMPLES_HEADER,
     ReportView,
+    examples_cell,
     pipeline_view,
     samples_table,
     verdict_lines,
@@ -14,11 +16,13 @@ from stepdistill.pipeline.runner import clear_output, plan, run_pipeline
 from stepdistill.pipeline.self_training import SelfTrainingConfig, run_self_training
 
 __all__ = [
+    "EXAMPLES_HEADER",
     "PipelineConfig",
     "ReportView",
     "SelfTrainingConfig",
     "TrainStage",
     "clear_output",
+    "examples_cell",
     "load_pipeline",
     "pipeline_view",
     "plan",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stepdistill.evaluation.classes import confusion_rows
+from stepdistill.extraction import outcome_text
 from stepdistill.reports import table
 
 if TYPE_CHECKING:
@@ -23,6 +24,17 @@ def pipeline_view(
 ) -> tuple[dict[str, Any], list[str]]:
     """The pipeline's report as it is, with its Markdown."""
     return report, pipeline_markdown(report, config)
+
+
+EXAMPLES_HEADER = "training examples (label / rationale)"
+
+
+def examples_cell(counts: dict[str, int]) -> str:
+    """A student's training examples per objective: the label objective's, and the rationale
+    objective's where the method has one (``720 / 688``)."""
+    if "rationale" not in counts:
+        return str(counts.get("used", "-"))
+    return f"{counts.get('used')} / {counts['rationale']}"
 
 
 def samples_table(samples: list[dict[str, Any]]) -> list[str]:
@@ -150,9 +162,7 @@ def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[st
             + (" (done earlier; skipped)" if extraction.get("skipped") else "")
             + ".",
             "",
-            f"{extraction['examples']} examples: {extraction['ok']} kept, "
-            f"{extraction['filtered']} filtered, {extraction['unparsable']} unparsable, "
-            f"{extraction['failed']} failed. {extraction['requests']} requests: "
+            outcome_text(extraction) + f". {extraction['requests']} requests: "
             f"{extraction['cached']} from the cache, {extraction['sent']} sent; tokens "
             f"{extraction['usage']['prompt_tokens']} prompt + "
             f"{extraction['usage']['completion_tokens']} completion"
@@ -169,11 +179,11 @@ def pipeline_markdown(report: dict[str, Any], config: PipelineConfig) -> list[st
         "",
     ]
     lines += table(
-        ["method", "training examples", "steps", "best valid accuracy", "test accuracy", "folder"],
+        ["method", EXAMPLES_HEADER, "steps", "best valid accuracy", "test accuracy", "folder"],
         [
             [
                 label + (" (done earlier)" if metrics.get("skipped") else ""),
-                metrics.get("train_examples", {}).get("used"),
+                examples_cell(metrics.get("train_examples", {})),
                 metrics.get("steps"),
                 metrics.get("best_validation_accuracy"),
                 metrics.get("test_accuracy"),

@@ -142,6 +142,22 @@ class PipelineRun:
             )
         return True
 
+    def planned_examples(self, student: StudentRun) -> dict[str, int] | str:
+        """Each objective's training examples, where they are known before training (not
+        while the teacher's records are still to come)."""
+        from stepdistill.training import planned_examples
+
+        if self.config.teacher is not None and not self.extraction_done():
+            return "known once the teacher stage has run"
+        stage = self.config.train
+        teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
+        return planned_examples(
+            self.source,
+            student.entry.method,
+            stage.config(student.entry, student.seed),
+            stage.run_settings(teacher_file, resume=False),
+        )
+
     def train(self, student: StudentRun) -> dict[str, Any]:
         from stepdistill.training import train_on_task
 
@@ -196,6 +212,7 @@ def plan(config: PipelineConfig) -> dict[str, Any]:
             "method": student.entry.method,
             "student": config.train.student,
             "folder": str(run.student_folder(name)),
+            "train_examples": run.planned_examples(student),
         }
         if config.export_quantization:
             exported = is_model_folder(run.export_folder(name))

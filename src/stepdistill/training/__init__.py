@@ -13,7 +13,7 @@ from stepdistill.training.config import (
 )
 from stepdistill.training.label_predictor import Engine, LabelPredictor
 from stepdistill.training.methods import METHODS, TrainingMethod, get_method, make_config
-from stepdistill.training.run import TrainResult, train_on_task, train_student
+from stepdistill.training.run import TrainResult, planned_examples, train_on_task, train_student
 
 __all__ = [
     "METHODS",
@@ -28,6 +28,7 @@ __all__ = [
     "TrainingMethod",
     "get_method",
     "make_config",
+    "planned_examples",
     "train_on_task",
     "train_student",
 ]

@@ -441,6 +441,25 @@ def save_folder(
     )
 
 
+def run_data(source: TaskSource, run: RunSettings, separator: str = "\n") -> TaskData:
+    """A task's data as a run trains on it: subsampled and cut as ``run`` says, with the
+    records of ``run.teacher_file`` in place of any shipped ones."""
+    data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
+    data = data.first({"train": run.max_train_examples, "test": run.max_test_examples})
+    if run.teacher_file is not None:
+        data = attach_teacher_records(data, read_teacher_file(run.teacher_file))
+    return data
+
+
+def planned_examples(
+    source: TaskSource, method: str, config: TrainConfig, run: RunSettings = DEFAULT_RUN
+) -> dict[str, int]:
+    """The training examples of each objective a run would have (``metrics.json``'s
+    ``train_examples``), counted without a student or any training."""
+    _, counts = checked_method(method, config).build(run_data(source, run)["train"], config)
+    return counts
+
+
 def train_on_task(
     *,
     source: TaskSource,
@@ -460,11 +479,8 @@ def train_on_task(
     if isinstance(student, str):
         student = load_student(student)
     separator = separator_of(student.tokenizer)
-    data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
-    data = data.first({"train": run.max_train_examples, "test": run.max_test_examples})
+    data = run_data(source, run, separator)
     teacher_file = run.teacher_file
-    if teacher_file is not None:
-        data = attach_teacher_records(data, read_teacher_file(teacher_file))
     return train_student(
         data=data,
         method=method,
