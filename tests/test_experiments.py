@@ -177,3 +177,34 @@ def test_method_option_splits_a_grid_between_processes(paper_dir, tmp_path, caps
     assert len(listed) == 4 and all("/sbs-shared/" in line for line in listed)
     with pytest.raises(DataError, match="no method labelled"):
         load_recipe(recipe).only(["step-by-step"])
+
+
+def test_a_recipe_trains_from_a_teacher_file_on_every_example_or_the_kept_ones(
+    paper_dir, tiny_t5_dir, tmp_path
+):
+    from stepdistill.data.io import write_jsonl
+    from stepdistill.data.task_source import task_source
+
+    examples = task_source("svamp", data_dir=paper_dir).load(sep="\n")["train"]
+    records = [example.teacher.to_dict() for example in examples[:40]]  # the rest: none
+    write_jsonl(tmp_path / "teacher.jsonl", records)
+    kept = {"method": "step-by-step", "label": "kept", "settings": {"rationale_required": True}}
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        paper_dir,
+        tiny_t5_dir,
+        methods=["step-by-step", kept],
+        train_fractions=[0.1],
+        seeds=[0],
+        teacher_file="teacher.jsonl",
+    )
+    assert main(["experiment", str(recipe)]) == 0
+    out = tmp_path / "out"
+    every = json.loads((out / "step-by-step/frac0.1/seed0/metrics.json").read_text())
+    only = json.loads((out / "kept/frac0.1/seed0/metrics.json").read_text())
+    every, only = every["train_examples"], only["train_examples"]
+    assert every["used"] > every["rationale"] > 0  # labels of all, rationales of the file's
+    assert only["used"] == only["rationale"] == every["rationale"]
+    assert only["skipped_no_rationale"] == every["used"] - every["rationale"]
+    with pytest.raises(DataError, match="does not exist"):
+        load_recipe(write_recipe(tmp_path / "bad.yaml", paper_dir, "s", teacher_file="nope.jsonl"))

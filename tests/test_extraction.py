@@ -38,7 +38,17 @@ EXEMPLARS = builtin_exemplars(SVAMP)
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.2, timeout=0.5)
 
 
-def run(server, examples, *, retry=FAST_RETRY, endpoint="chat", temperature=0.0, **config):
+def run(
+    server,
+    examples,
+    *,
+    retry=FAST_RETRY,
+    endpoint="chat",
+    temperature=0.0,
+    cache_path=None,
+    **config,
+):
+    """Extract SVAMP records for ``examples`` from ``server`` (``config``: ExtractionConfig's)."""
     teacher = OpenAITeacher("fake", base_url=server.base_url, endpoint=endpoint, retry=retry)
     settings = GenerationSettings(max_tokens=64, stop=STYLE.stop, temperature=temperature)
     extraction = ExtractionConfig(settings=settings, chat=endpoint == "chat", **config)
@@ -50,6 +60,7 @@ def run(server, examples, *, retry=FAST_RETRY, endpoint="chat", temperature=0.0,
         exemplars=EXEMPLARS,
         config=extraction,
         progress=False,
+        cache_path=cache_path,
     )
 
 

@@ -12,36 +12,20 @@ from pathlib import Path
 import pytest
 
 from fake_openai import FakeOpenAI, hinted_answer, prompt_of
-from stepdistill.extraction import ExtractionConfig, extract
+from stepdistill.extraction import ExtractionConfig
 from stepdistill.extraction.extract import reasoning_requests
 from stepdistill.prompts import builtin_exemplars, builtin_hint, style_for
 from stepdistill.prompts.render import few_shot_messages, few_shot_text, zero_shot_text
 from stepdistill.tasks import get_task
-from stepdistill.teacher import GenerationSettings, RetryPolicy, TeacherRequest
-from stepdistill.teacher.openai_backend import OpenAITeacher
+from stepdistill.teacher import TeacherRequest
+from test_extraction import run
 from tiny import arithmetic_examples
 
 SVAMP = get_task("svamp")
 STYLE = style_for("svamp")
 EXEMPLARS = builtin_exemplars(SVAMP)
 HINT = builtin_hint()
-FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.1, timeout=2.0)
 HINTED = re.compile(r"\(The correct answer is (.+?)\.\)")
-
-
-def run(server, examples, *, cache_path=None, **config):
-    teacher = OpenAITeacher("fake", base_url=server.base_url, endpoint="chat", retry=FAST_RETRY)
-    settings = GenerationSettings(max_tokens=64, stop=STYLE.stop)
-    return extract(
-        SVAMP,
-        examples,
-        teacher,
-        style=STYLE,
-        exemplars=EXEMPLARS,
-        config=ExtractionConfig(settings=settings, **config),
-        progress=False,
-        cache_path=cache_path,
-    )
 
 
 def test_hinted_prompts_show_the_label_in_every_prompt_form():

@@ -27,6 +27,7 @@ RECIPE_KEYS = {
     "output",
     "max_valid_examples",
     "compare",
+    "teacher_file",
 }
 
 
@@ -68,6 +69,7 @@ class Recipe:
     output: Path
     max_valid_examples: int | None = None
     compare: tuple[RecipePair, ...] | None = None
+    teacher_file: Path | None = None  # teacher records in place of the data's own
 
     def pairs(self) -> tuple[RecipePair, ...]:
         """The comparisons the summary gives (default: every method against standard)."""
@@ -102,6 +104,7 @@ class Recipe:
             data_seed=seed,
             max_valid_examples=self.max_valid_examples,
             resume=resume,
+            teacher_file=str(self.teacher_file) if self.teacher_file else None,
         )
 
 
@@ -177,6 +180,9 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
             compare=recipe_pairs(data["compare"], methods, str(path))
             if "compare" in data
             else None,
+            teacher_file=resolve_path(data["teacher_file"], path.parent)
+            if data.get("teacher_file")
+            else None,
         )
         for entry in recipe.methods:  # every setting is checked before anything runs
             recipe.config(entry, recipe.seeds[0] if recipe.seeds else 0)
@@ -184,6 +190,8 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
         raise DataError(f"{path}: {error}") from None
     if not (recipe.methods and recipe.train_fractions and recipe.seeds and recipe.students):
         raise DataError(f"{path}: the grid is empty (methods, train_fractions, seeds, students)")
+    if recipe.teacher_file is not None and not recipe.teacher_file.is_file():
+        raise DataError(f"{path}: teacher_file {recipe.teacher_file} does not exist")
     if any(not 0 < f <= 1 for f in recipe.train_fractions):
         raise DataError(f"{path}: train_fractions must be in (0, 1], got {recipe.train_fractions}")
     return recipe
