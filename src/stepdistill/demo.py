@@ -40,57 +40,130 @@ THINGS = ["apples", "pencils", "stickers", "books", "marbles", "cookies"]
 GENERATED_DATA = "data"  # the generated task's folder inside the demo's output
 
 
-def _gets_then_gives(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+GAINS = ("gets", "buys", "finds", "wins")
+LOSSES = ("gives away", "loses", "sells", "uses")
+
+
+def _now(name: str, thing: str) -> str:
+    return f"How many {thing} does {name} have now?"
+
+
+def _gain_then_loss(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
     a, b = rng.randint(5, 30), rng.randint(2, 15)
     c = rng.randint(2, a + b - 1)
+    gain, loss = rng.choice(GAINS), rng.choice(LOSSES)
     return (
-        f"{name} has {a} {thing}. {name} gets {b} more {thing}, then gives away {c} {thing}.",
+        f"{name} has {a} {thing}. {name} {gain} {b} more {thing}, then {loss} {c} {thing}.\n"
+        + _now(name, thing),
         f"( ( {a}.0 + {b}.0 ) - {c}.0 )",
     )
 
 
-def _gives_then_gets(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+def _loss_then_gain(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
     a = rng.randint(10, 40)
     b, c = rng.randint(2, a - 1), rng.randint(2, 15)
+    gain, loss = rng.choice(GAINS), rng.choice(LOSSES)
     return (
-        f"{name} has {a} {thing}. {name} gives away {b} {thing}, then gets {c} more {thing}.",
+        f"{name} has {a} {thing}. {name} {loss} {b} {thing}, then {gain} {c} more {thing}.\n"
+        + _now(name, thing),
         f"( ( {a}.0 - {b}.0 ) + {c}.0 )",
+    )
+
+
+def _two_gains(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b, c = rng.randint(2, 30), rng.randint(2, 15), rng.randint(2, 15)
+    first, then = rng.sample(GAINS, 2)
+    return (
+        f"{name} has {a} {thing}. {name} {first} {b} {thing} and then {then} {c} more.\n"
+        + _now(name, thing),
+        f"( ( {a}.0 + {b}.0 ) + {c}.0 )",
     )
 
 
 def _boxes_and_more(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
     a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(2, 15)
     return (
-        f"{name} has {a} boxes with {b} {thing} in each box, and {c} more {thing} outside them.",
+        f"{name} has {a} boxes with {b} {thing} in each box, and {c} more {thing} outside them.\n"
+        + _now(name, thing),
         f"( ( {a}.0 * {b}.0 ) + {c}.0 )",
     )
 
 
-def _boxes_minus_given(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+def _boxes_minus_some(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
     a, b = rng.randint(2, 9), rng.randint(2, 12)
     c = rng.randint(1, a * b - 1)
     return (
-        f"{name} has {a} boxes with {b} {thing} in each box. {name} gives away {c} {thing}.",
+        f"{name} has {a} boxes with {b} {thing} in each box. {name} {rng.choice(LOSSES)} "
+        f"{c} {thing}.\n" + _now(name, thing),
         f"( ( {a}.0 * {b}.0 ) - {c}.0 )",
     )
 
 
-# two-step problems: hard enough that neither student saturates at the demo's budget
-PROBLEMS = (_gets_then_gives, _gives_then_gets, _boxes_and_more, _boxes_minus_given)
+def _boxes_minus_boxes(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b = rng.randint(3, 9), rng.randint(2, 12)
+    c = rng.randint(1, a - 1)
+    return (
+        f"{name} has {a} boxes with {b} {thing} in each box. {name} {rng.choice(LOSSES)} "
+        f"{c} of the boxes.\n" + _now(name, thing),
+        f"( ( {a}.0 - {c}.0 ) * {b}.0 )",
+    )
+
+
+def _boxes_plus_boxes(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    a, b, c = rng.randint(2, 9), rng.randint(2, 12), rng.randint(1, 6)
+    return (
+        f"{name} has {a} boxes with {b} {thing} in each box. {name} {rng.choice(GAINS)} "
+        f"{c} more boxes like them.\n" + _now(name, thing),
+        f"( ( {a}.0 + {c}.0 ) * {b}.0 )",
+    )
+
+
+def _at_first(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    b, c = rng.randint(2, 20), rng.randint(2, 30)
+    return (
+        f"{name} {rng.choice(LOSSES)} {b} {thing} and has {c} {thing} left.\n"
+        f"How many {thing} did {name} have at first?",
+        f"( {c}.0 + {b}.0 )",
+    )
+
+
+def _shared_out(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    b, k = rng.randint(2, 9), rng.randint(2, 9)
+    extra = rng.randint(2, 15)
+    return (
+        f"{name} is {extra} years old and has {b * k} {thing}. {name} puts them into {b} bags, "
+        f"the same number in each bag.\nHow many {thing} are in each bag?",
+        f"( {b * k}.0 / {b}.0 )",
+    )
+
+
+# two-step problems (some that differ in one phrase: "4 more stickers" or "4 more boxes"),
+# inverse questions and a distractor number, so that neither student saturates at the demo's
+# budget
+PROBLEMS = (
+    _gain_then_loss,
+    _loss_then_gain,
+    _two_gains,
+    _boxes_and_more,
+    _boxes_minus_some,
+    _boxes_minus_boxes,
+    _boxes_plus_boxes,
+    _at_first,
+    _shared_out,
+)
 
 
 def generate_task(
     *, n_train: int = 64, n_valid: int = 16, n_test: int = 48, seed: int = 0
 ) -> TaskData:
-    """Two-step word problems labelled SVAMP-style (``( ( 7.0 + 5.0 ) - 3.0 )``), the same
-    every time."""
+    """Word problems of one or two steps labelled SVAMP-style (``( ( 7.0 + 5.0 ) - 3.0 )``),
+    the same every time."""
     rng = random.Random(seed)
     seen: set[str] = set()
     rows: list[Example] = []
     while len(rows) < n_train + n_valid + n_test:
         name, thing = rng.choice(NAMES), rng.choice(THINGS)
-        body, label = rng.choice(PROBLEMS)(rng, name, thing)
-        text = f"{body}\nHow many {thing} does {name} have now?"
+        text, label = rng.choice(PROBLEMS)(rng, name, thing)
         if text in seen:
             continue
         seen.add(text)
@@ -102,7 +175,7 @@ def generate_task(
             "valid": rows[n_train : n_train + n_valid],
             "test": rows[n_train + n_valid :],
         },
-        notes=[f"generated two-step arithmetic task, seed {seed}"],
+        notes=[f"generated arithmetic task (one and two steps), seed {seed}"],
     )
 
 
