@@ -325,7 +325,7 @@ def _provenance(
     task: Task, config: ExtractionConfig, exemplars: int, hint: HintPrompt | None
 ) -> dict[str, Any]:
     """What a record says about its prompt (its pass: hinted or not) and generation settings."""
-    prompt = {
+    prompt: dict[str, Any] = {
         "task": task.name,
         "mode": "zero-shot-cot" if config.zero_shot else "few-shot-cot",
         "exemplars": exemplars if not config.zero_shot else 0,
