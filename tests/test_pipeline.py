@@ -99,13 +99,16 @@ def test_every_stage_runs_then_is_skipped(tmp_path, tiny_t5_dir, capsys):
         assert extraction["examples"] == 27 and extraction["sent"] == 27
         assert extraction["filtered"] == wrong and extraction["ok"] == 27 - wrong
         assert report["students"]["standard"]["train_examples"]["used"] == 27
-        assert report["students"]["step-by-step"]["train_examples"]["used"] == 27 - wrong
+        # every labeled example trains the label objective, the kept ones the rationale too
+        both = report["students"]["step-by-step"]["train_examples"]
+        assert both == {"used": 27, "rationale": 27 - wrong}
         for label in ("standard", "step-by-step"):
             assert (out / label / "metrics.json").exists()
             assert report["students"][label]["test_accuracy"] is not None
             assert (out / f"{label}-int8" / "stepdistill.json").exists()
         markdown = (out / "report.md").read_text()
         assert f"{27 - wrong} kept, {wrong} filtered" in markdown and "| step-by-step |" in markdown
+        assert f"| 27 / {27 - wrong} |" in markdown
         # the trade: the teacher's requests and time against the student's size and speed
         assert "## Cost and benefit" in markdown and "27 requests" in markdown
         assert report["students"]["standard"]["student_parameters"] > 0
@@ -206,8 +209,10 @@ def test_run_settings_cut_the_splits_and_a_student_with_nothing_to_learn_is_skip
     tmp_path, tiny_t5_dir
 ):
     """`max_train_examples` / `max_test_examples` and the teacher's `limit` take the first
-    examples; a teacher with no usable answer leaves step-by-step nothing: not trained."""
+    examples; a teacher with no usable answer leaves step-by-step on kept examples only
+    nothing: not trained."""
     unusable = lambda body: "The premise is about bikes. So the answer is maybe."  # noqa: E731
+    kept_only = {"method": "step-by-step", "settings": {"rationale_required": True}}
     with FakeOpenAI(unusable) as server:
         path = make_pipeline(
             tmp_path,
@@ -216,6 +221,7 @@ def test_run_settings_cut_the_splits_and_a_student_with_nothing_to_learn_is_skip
             teacher__limit=10,
             train__max_train_examples=10,
             train__max_test_examples=4,
+            train__methods=["standard", kept_only],
         )
         assert main(["run", str(path)]) == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -279,8 +285,8 @@ def test_a_teacher_that_answers_one_class_is_warned_about_in_the_report(
     assert list(report["extract"]["kept_labels"]) == ["contradiction"]
     warnings = report["warnings"]
     assert any(w.startswith("the kept teacher labels cover 1 of 3 classes") for w in warnings)
-    assert any(w.startswith("the training labels of step-by-step cover 1 of 3") for w in warnings)
-    assert not any("training labels of standard" in w for w in warnings)  # gold labels: all 3
+    # gold labels, all 3 classes, for both: step-by-step keeps the examples without a rationale
+    assert not any("training labels of" in w for w in warnings)
     standard = report["classes"]["standard"]
     assert standard["majority_accuracy"] > 0 and set(standard["confusion"]) == set(LABELS)
     markdown = (tmp_path / "out" / "report.md").read_text()

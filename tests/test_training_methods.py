@@ -74,9 +74,12 @@ def test_label_source_and_unparsable_teacher_outputs():
     assert counts == {"used": 2, "skipped_no_label": 1}
     _, counts = get_method("standard").build([good, bad, no_gold], make_config("standard"))
     assert counts == {"used": 2, "skipped_no_label": 1}
-    # step-by-step with gold labels still needs a rationale that parsed
+    # step-by-step with gold labels: the rationale objective only where a rationale parsed
     _, counts = get_method("step-by-step").build([good, bad], make_config("step-by-step"))
-    assert counts == {"used": 1, "skipped_no_rationale": 1}
+    assert counts == {"used": 2, "rationale": 1}
+    kept_only = make_config("step-by-step", rationale_required=True)
+    _, counts = get_method("step-by-step").build([good, bad], kept_only)
+    assert counts == {"used": 1, "rationale": 1, "skipped_no_rationale": 1}
 
 
 def test_single_task_target_and_reading_the_label_back():

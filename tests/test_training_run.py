@@ -204,7 +204,7 @@ def test_wrong_config_class_and_no_usable_examples(tiny_t5_dir, tmp_path):
         train_student(
             data=data,
             method="step-by-step",
-            config=make_config("step-by-step"),
+            config=make_config("step-by-step", rationale_required=True),
             student=str(tiny_t5_dir),
             output_dir=tmp_path / "x",
         )
