@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -202,18 +203,17 @@ async def serve_fixed_latency(delay: float, ready: Callable[[str], None]) -> Non
 
 def svamp_answer(body: dict[str, Any]) -> str:
     """A deterministic teacher for SVAMP-style prompts: adds the first two numbers it sees."""
-    import re
-
     a, b = [*re.findall(r"\d+", prompt_of(body).split("Q:")[-1]), "1", "1"][:2]
     return f"We add {a} and {b}. The answer is ({a} + {b})."
+
+
+HINTED = re.compile(r"\(The correct answer is (.+?)\.\)")  # the built-in hint, as shown
 
 
 def hinted_answer(body: dict[str, Any]) -> str:
     """``svamp_answer``, unless the prompt shows the correct answer (rationalization), which
     it then explains and gives."""
-    import re
-
-    shown = re.findall(r"\(The correct answer is (.+?)\.\)", prompt_of(body))
+    shown = HINTED.findall(prompt_of(body))
     if not shown:
         return svamp_answer(body)
     numbers = [*re.findall(r"\d+", prompt_of(body).split("Q:")[-1]), "1", "1"]

@@ -4,14 +4,13 @@ hint only where the first answer was wrong or unreadable, records say which pass
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from fake_openai import FakeOpenAI, hinted_answer, prompt_of
+from fake_openai import HINTED, FakeOpenAI, hinted_answer, prompt_of
 from stepdistill.extraction import ExtractionConfig
 from stepdistill.extraction.extract import reasoning_requests
 from stepdistill.prompts import builtin_exemplars, builtin_hint, style_for
@@ -25,7 +24,6 @@ SVAMP = get_task("svamp")
 STYLE = style_for("svamp")
 EXEMPLARS = builtin_exemplars(SVAMP)
 HINT = builtin_hint()
-HINTED = re.compile(r"\(The correct answer is (.+?)\.\)")
 
 
 def test_hinted_prompts_show_the_label_in_every_prompt_form():

@@ -17,6 +17,7 @@ from stepdistill.extraction.rationalization import (
     FIRST_PASS,
     HINTED_PASS,
     RATIONALIZATIONS,
+    Rationalization,
     answered_wrong,
 )
 from stepdistill.extraction.vote import majority_vote
@@ -27,6 +28,7 @@ from stepdistill.prompts import (
     answer_stage_messages,
     answer_stage_text,
     builtin_hint,
+    example_fields,
     few_shot_messages,
     few_shot_text,
     zero_shot_messages,
@@ -90,6 +92,16 @@ class ExtractionConfig:
                 f"rationalization must be one of {RATIONALIZATIONS.names()}, "
                 f"got {self.rationalization!r}"
             )
+
+    @property
+    def mode(self) -> Rationalization:
+        """The rationalization mode object (when the teacher sees the label)."""
+        return RATIONALIZATIONS.get(self.rationalization)
+
+    @property
+    def shown_hint(self) -> HintPrompt:
+        """The hint a rationalizing extraction shows: the given one, else the built-in one."""
+        return self.hint or builtin_hint()
 
     @property
     def needs_judge(self) -> bool:
@@ -346,7 +358,7 @@ def _mark_echo(
 ) -> TeacherRecord:
     """A hinted record with ``meta["hint_echo"]``: whether its rationale merely repeats the label
     it was shown."""
-    shown = style.verbalize(example.label or "", {**example.meta, "input": example.input})
+    shown = style.verbalize(example.label or "", example_fields(example))
     return replace(record, meta={**record.meta, "hint_echo": hint.echoes(record.rationale, shown)})
 
 
@@ -466,8 +478,8 @@ async def extract_async(
     """
     report = ExtractionReport(examples=len(examples))
     ask = _Asker(teacher, config, cache, progress, budget, report)
-    mode = RATIONALIZATIONS.get(config.rationalization)
-    hint = (config.hint or builtin_hint()) if mode.hints else None
+    mode = config.mode
+    hint = config.shown_hint if mode.hints else None
     asking: dict[str, Any] = {
         "style": style,
         "exemplars": exemplars,

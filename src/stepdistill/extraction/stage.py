@@ -17,7 +17,6 @@ from stepdistill.extraction.extract import (
     extract,
     reasoning_requests,
 )
-from stepdistill.extraction.rationalization import RATIONALIZATIONS
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
 from stepdistill.prompts import Exemplar, PromptStyle
 from stepdistill.schema import Example, TeacherRecord
@@ -87,15 +86,14 @@ def extraction_plan(
     nothing (``examples``: the split's, by default)."""
     examples = split_examples(source, settings) if examples is None else examples
     style, exemplars, config = _prompting(source, settings)
-    hint_first = RATIONALIZATIONS.get(config.rationalization).hint_first
-    hint = config.hint if hint_first else None
+    hint = config.shown_hint if config.mode.hint_first else None
     requests = reasoning_requests(examples, style, exemplars, config, hint)
     plan = {"examples": len(examples), **estimate(requests, settings, config.zero_shot)}
-    if RATIONALIZATIONS.get(config.rationalization).retry_wrong:
+    if config.mode.retry_wrong:
         # at most every labeled example is asked again, with its label in view
         labeled = [example for example in examples if example.label is not None]
         again = estimate(
-            reasoning_requests(labeled, style, exemplars, config, config.hint),
+            reasoning_requests(labeled, style, exemplars, config, config.shown_hint),
             settings,
             config.zero_shot,
         )

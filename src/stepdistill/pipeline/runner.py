@@ -33,7 +33,7 @@ from stepdistill.models.folder import has_metrics, is_model_folder, read_info, r
 from stepdistill.pipeline.config import PipelineConfig, StudentRun
 from stepdistill.pipeline.report import ReportView, pipeline_view
 from stepdistill.reports import write_report
-from stepdistill.training import TrainConfig
+from stepdistill.training import RunSettings, TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -149,21 +149,23 @@ class PipelineRun:
 
         if self.config.teacher is not None and not self.extraction_done():
             return "known once the teacher stage has run"
-        stage = self.config.train
-        teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
         return planned_examples(
             self.source,
             student.entry.method,
-            stage.config(student.entry, student.seed),
-            stage.run_settings(teacher_file, resume=False),
+            self.config.train.config(student.entry, student.seed),
+            self.run_settings(resume=False),
         )
+
+    def run_settings(self, *, resume: bool) -> RunSettings:
+        """The run settings of every student: the stage's, with this run's teacher file."""
+        teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
+        return self.config.train.run_settings(teacher_file, resume=resume)
 
     def train(self, student: StudentRun) -> dict[str, Any]:
         from stepdistill.training import train_on_task
 
         stage = self.config.train
         folder = self.student_folder(student.name)
-        teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
         result = train_on_task(
             source=self.source,
             method=student.entry.method,
@@ -171,7 +173,7 @@ class PipelineRun:
             student=stage.student,
             output_dir=folder,
             # a killed run continues from its last checkpoint
-            run=stage.run_settings(teacher_file, resume=folder.exists()),
+            run=self.run_settings(resume=folder.exists()),
         )
         return result.metrics
 

@@ -6,6 +6,7 @@ from stepdistill.prompts.judge import JudgePrompt, builtin_judge, load_judge
 from stepdistill.prompts.render import (
     answer_stage_messages,
     answer_stage_text,
+    example_fields,
     few_shot_messages,
     few_shot_text,
     zero_shot_messages,
@@ -24,6 +25,7 @@ __all__ = [
     "builtin_exemplars",
     "builtin_hint",
     "builtin_judge",
+    "example_fields",
     "few_shot_messages",
     "few_shot_text",
     "load_exemplars",
