@@ -1,32 +1,47 @@
 #!/usr/bin/env bash
-# The evidence grid as two one-thread lanes, one per method (so that each run finishes within a
-# session on a two-core machine), each in the order that finishes whole pairs first: SVAMP seed
-# 0, 1, 2, then e-SNLI seed 0, 1, 2; then the two summaries. Runs restored from the committed
-# results and finished runs are skipped, interrupted ones resumed, so the same script continues a
-# stopped grid; each finished run is saved to benchmarks/results/paper_claims/grid at once.
-# Run it in the background from a worktree pinned at one commit:
+# The evidence grid's background queue as two one-thread lanes (so that each run finishes within
+# a session on a two-core machine), each in the order that finishes whole pairs first: the SVAMP
+# grid, seed 0, 1, 2; then issue 27's e-SNLI arms at 25% (esnli-shared-input.yaml, whose
+# standard and shared-input runs are the grid's own), seed by seed, before the grid spends hours
+# on shared input; then the e-SNLI grid, seed 0, 1, 2; then the summaries. Runs restored from the
+# committed results and finished runs are skipped, interrupted ones resumed, so the same script
+# continues a stopped queue; each finished run is saved to benchmarks/results/paper_claims/grid
+# at once. Run it in the background from a worktree whose code is pinned at the grid's commit
+# (551f4da), with this folder's scripts and recipes and the committed results from main:
 #
-#   git worktree add --detach ../grid COMMIT && cd ../grid && bash scripts/setup.sh && mkdir logs
+#   git worktree add --detach ../grid 551f4da && cd ../grid
+#   git checkout main -- benchmarks/paper_claims benchmarks/results/paper_claims
+#   bash scripts/setup.sh && mkdir -p logs
 #   OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup nice -n 19 bash benchmarks/paper_claims/run_grid.sh \
 #       > logs/grid.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python=.venv/bin/python
 run() { .venv/bin/stepdistill experiment "benchmarks/paper_claims/$1.yaml" "${@:2}"; }
+# one lane: its methods (labels) of each recipe in turn, `recipe:label,label ...`
 lane() {
-    for recipe in svamp-grid-seed{0,1,2} esnli-grid-seed{0,1,2}; do
-        run "$recipe" --method "$1" > "logs/$1-$recipe.log" 2>&1
+    local name=$1 item recipe label
+    shift
+    for item in "$@"; do
+        recipe=${item%%:*}
+        local methods=()
+        for label in ${item#*:}; do methods+=(--method "$label"); done
+        run "$recipe" "${methods[@]}" > "logs/$name-$recipe.log" 2>&1
         $python benchmarks/paper_claims/sync_runs.py save
     done
 }
 mkdir -p logs
 $python benchmarks/paper_claims/sync_runs.py restore
 [ -f runs/esnli-user/esnli_valid_palm.jsonl ] || $python benchmarks/esnli_user_task/make_data.py
-lane standard &
+lane standard svamp-grid-seed{0,1,2}:standard \
+    esnli-shared-input-seed{0,1,2}:"standard prefixes" esnli-grid-seed{0,1,2}:standard &
 first=$!
-lane step-by-step &
+lane step-by-step svamp-grid-seed{0,1,2}:step-by-step \
+    esnli-shared-input-seed{0,1,2}:"step-by-step shared-alpha0.8 shuffled" \
+    esnli-grid-seed{0,1,2}:step-by-step &
 second=$!
 wait $first
 wait $second  # a failed lane stops here, before the summaries would train its runs
 run svamp-grid
+run esnli-shared-input
 run esnli-grid
