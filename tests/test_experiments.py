@@ -208,3 +208,19 @@ def test_a_recipe_trains_from_a_teacher_file_on_every_example_or_the_kept_ones(
     assert only["skipped_no_rationale"] == every["used"] - every["rationale"]
     with pytest.raises(DataError, match="does not exist"):
         load_recipe(write_recipe(tmp_path / "bad.yaml", paper_dir, "s", teacher_file="nope.jsonl"))
+
+
+def test_a_recipe_caps_the_test_examples_of_a_smoke_run(paper_dir, tiny_t5_dir, tmp_path):
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        paper_dir,
+        tiny_t5_dir,
+        methods=["standard"],
+        train_fractions=[0.05],
+        seeds=[0],
+        max_test_examples=5,
+    )
+    assert load_recipe(recipe).max_test_examples == 5
+    assert main(["experiment", str(recipe)]) == 0
+    metrics = json.loads((tmp_path / "out/standard/frac0.05/seed0/metrics.json").read_text())
+    assert metrics["test_size"] == 5

@@ -137,9 +137,30 @@ def _shared_out(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
     )
 
 
+def _more_than(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    other = rng.choice([n for n in NAMES if n != name])
+    b = rng.randint(2, 20)
+    a = b + rng.randint(2, 20)
+    return (
+        f"{name} has {a} {thing} and {other} has {b} {thing}.\n"
+        f"How many more {thing} does {name} have than {other}?",
+        f"( {a}.0 - {b}.0 )",
+    )
+
+
+def _other_things(rng: random.Random, name: str, thing: str) -> tuple[str, str]:
+    other = rng.choice([t for t in THINGS if t != thing])
+    a, b, c = rng.randint(2, 30), rng.randint(2, 30), rng.randint(2, 15)
+    return (
+        f"{name} has {a} {thing} and {b} {other}. {name} {rng.choice(GAINS)} {c} more "
+        f"{thing}.\n" + _now(name, thing),
+        f"( {a}.0 + {c}.0 )",
+    )
+
+
 # two-step problems (some that differ in one phrase: "4 more stickers" or "4 more boxes"),
-# inverse questions and a distractor number, so that neither student saturates at the demo's
-# budget
+# inverse and comparison questions and distractor numbers, so that neither student saturates at
+# the demo's budget
 PROBLEMS = (
     _gain_then_loss,
     _loss_then_gain,
@@ -150,6 +171,8 @@ PROBLEMS = (
     _boxes_plus_boxes,
     _at_first,
     _shared_out,
+    _more_than,
+    _other_things,
 )
 
 

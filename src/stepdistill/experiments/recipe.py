@@ -26,6 +26,7 @@ RECIPE_KEYS = {
     "settings",
     "output",
     "max_valid_examples",
+    "max_test_examples",
     "compare",
     "teacher_file",
 }
@@ -68,6 +69,7 @@ class Recipe:
     settings: dict[str, Any]
     output: Path
     max_valid_examples: int | None = None
+    max_test_examples: int | None = None  # a smoke run's cap; a result needs every test example
     compare: tuple[RecipePair, ...] | None = None
     teacher_file: Path | None = None  # teacher records in place of the data's own
 
@@ -103,6 +105,7 @@ class Recipe:
             train_fraction=fraction,
             data_seed=seed,
             max_valid_examples=self.max_valid_examples,
+            max_test_examples=self.max_test_examples,
             resume=resume,
             teacher_file=str(self.teacher_file) if self.teacher_file else None,
         )
@@ -177,6 +180,7 @@ def load_recipe(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
             settings=dict(data.get("settings") or {}),
             output=resolve_path(data["output"], path.parent),
             max_valid_examples=data.get("max_valid_examples"),
+            max_test_examples=data.get("max_test_examples"),
             compare=recipe_pairs(data["compare"], methods, str(path))
             if "compare" in data
             else None,

@@ -1,0 +1,80 @@
+"""One row per finished run of an experiment folder, in the columns of runs.csv.
+
+    python benchmarks/paper_claims/runs_csv.py ROLE RUNS_DIR... > rows.csv
+
+Each run folder (``LABEL/fracF/seedN`` with a metrics.json) gives task, method, label source,
+train fraction, student, seed, steps, lr, test accuracy, test examples, precision, the role
+column as given, and the commit its run info records.
+"""
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+from stepdistill.models.folder import METRICS_FILE, read_info, read_metrics
+
+COLUMNS = (
+    "task",
+    "method",
+    "label_source",
+    "train_fraction",
+    "student",
+    "seed",
+    "steps",
+    "lr",
+    "test_accuracy",
+    "test_examples",
+    "precision",
+    "role",
+    "commit",
+)
+
+
+def resolved_precision(precision: str, torch_version: str) -> str:
+    """``auto`` as it resolved: fp32 on a CPU build of torch, bf16 on a CUDA one (the GPU
+    variant names its precision, so ``auto`` there is only ever an older folder)."""
+    if precision != "auto":
+        return precision
+    return "fp32" if "+cpu" in torch_version else "bf16"
+
+
+def run_row(folder: Path, role: str) -> dict[str, Any]:
+    metrics, info = read_metrics(folder), read_info(folder).data
+    config = info["config"]
+    method = folder.parents[1].name
+    if config.get("shared_input"):
+        method += " (shared input)"
+    return {
+        "task": info["task"]["name"],
+        "method": method,
+        "label_source": metrics["label_source"],
+        "train_fraction": info["data"]["train_fraction"],
+        "student": info["student"]["name"],
+        "seed": config["seed"],
+        "steps": metrics["steps"],
+        "lr": config["learning_rate"],
+        "test_accuracy": metrics["test_accuracy"],
+        "test_examples": metrics["test_size"],
+        "precision": resolved_precision(config["precision"], info["versions"]["torch"]),
+        "role": role,
+        "commit": (info.get("git_commit") or "")[:7],
+    }
+
+
+def rows(roots: list[Path], role: str) -> list[dict[str, Any]]:
+    """The rows of every finished run under ``roots``, in path order."""
+    found = sorted(path.parent for root in roots for path in root.glob(f"**/{METRICS_FILE}"))
+    return [run_row(folder, role) for folder in found]
+
+
+def write(path_or_stream: Any, table: list[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(path_or_stream, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(table)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    write(sys.stdout, rows([Path(p) for p in sys.argv[2:]], sys.argv[1]))
