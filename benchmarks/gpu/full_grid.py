@@ -76,15 +76,22 @@ USER_DATA = {"esnli-task.yaml": "esnli", "anli1-task.yaml": "anli1"}
 
 
 def recipe(
-    cell: Cell, seeds: tuple[int, ...], fractions: tuple[float, ...], args: argparse.Namespace
+    cell: Cell,
+    seeds: tuple[int, ...],
+    fractions: tuple[float, ...],
+    args: argparse.Namespace,
+    *,
+    summary: bool = False,
 ) -> dict[str, Any]:
+    """One job's recipe (one seed, one fraction), or the cell's summary one (every seed and
+    fraction: it trains nothing the jobs did, and writes the verdicts)."""
     settings = {**SETTINGS, **cell.settings, "precision": args.precision}
     valid = cell.max_valid_examples
     if args.smoke:
         settings.update(max_steps=2, eval_steps=2)
         valid = 8
     data = {
-        "name": cell.name + ("" if len(seeds) > 1 else f"-seed{seeds[0]}-frac{fractions[0]:g}"),
+        "name": cell.name if summary else f"{cell.name}-seed{seeds[0]}-frac{fractions[0]:g}",
         **cell.source(args.data_dir),
         "students": [args.student],
         "methods": METHODS,
@@ -111,14 +118,15 @@ def write_recipes(args: argparse.Namespace) -> list[tuple[Path, str, float]]:
     folder.mkdir(parents=True, exist_ok=True)
     jobs = []
     for cell in cells(args):
-        parts = [((seed,), (fraction,)) for seed in args.seeds for fraction in cell.fractions]
-        for seeds, fractions in [*parts, (tuple(args.seeds), cell.fractions)]:
-            data = recipe(cell, seeds, fractions, args)
-            path = folder / f"{data['name']}.yaml"
-            path.write_text(yaml.safe_dump(data, sort_keys=False))
-            if len(seeds) == 1:
+        summary = recipe(cell, tuple(args.seeds), cell.fractions, args, summary=True)
+        (folder / f"{cell.name}.yaml").write_text(yaml.safe_dump(summary, sort_keys=False))
+        for seed in args.seeds:
+            for fraction in cell.fractions:
+                data = recipe(cell, (seed,), (fraction,), args)
+                path = folder / f"{data['name']}.yaml"
+                path.write_text(yaml.safe_dump(data, sort_keys=False))
                 for entry in METHODS:
-                    weight = fractions[0] * (2 if entry["method"] != "standard" else 1)
+                    weight = fraction * (2 if entry["method"] != "standard" else 1)
                     jobs.append((path, entry["method"], weight))
     return sorted(jobs, key=lambda job: -job[2])
 
