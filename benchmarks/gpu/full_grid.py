@@ -35,6 +35,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "paper_claims"))
 import runs_csv  # noqa: E402
+import sync_runs  # noqa: E402
 
 CLAIMS = ROOT / "benchmarks" / "paper_claims"
 METHODS = [
@@ -58,6 +59,7 @@ class Cell:
     fractions: tuple[float, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     max_valid_examples: int | None = None
+    user_data: str | None = None  # the paper task whose rows the task file reads (make_data.py)
 
     def source(self, data_dir: Path) -> dict[str, Any]:
         if self.task.endswith(".yaml"):
@@ -68,11 +70,11 @@ class Cell:
 CELLS = (
     Cell("svamp-gold", "svamp", (0.25, 0.5, 1.0)),
     Cell("svamp-teacher", "svamp", (1.0,), {"label_source": "teacher"}),
-    Cell("esnli", "esnli-task.yaml", (0.25, 0.5, 1.0), max_valid_examples=200),
-    Cell("anli1", "anli1-task.yaml", (0.25, 0.5, 1.0)),
+    Cell("esnli", "esnli-task.yaml", (0.25, 0.5, 1.0), max_valid_examples=200, user_data="esnli"),
+    Cell("anli1", "anli1-task.yaml", (0.25, 0.5, 1.0), user_data="anli1"),
     Cell("cqa", "cqa", (1.0,), max_valid_examples=200),
 )
-USER_DATA = {"esnli-task.yaml": "esnli", "anli1-task.yaml": "anli1"}
+SUMMARY_FILES = ("summary.md", "summary.csv", "results.csv", "report.json", "accuracy.png")
 
 
 def recipe(
@@ -132,7 +134,7 @@ def write_recipes(args: argparse.Namespace) -> list[tuple[Path, str, float]]:
 
 
 def make_user_data(args: argparse.Namespace) -> None:
-    for task in USER_DATA.values():
+    for task in [cell.user_data for cell in cells(args) if cell.user_data]:
         if not (ROOT / "runs" / f"{task}-user" / f"{task}_valid_palm.jsonl").is_file():
             script = ROOT / "benchmarks" / "esnli_user_task" / "make_data.py"
             command = [sys.executable, str(script), "--task", task]
@@ -162,8 +164,7 @@ def pack(args: argparse.Namespace) -> None:
     roots = [args.output / cell.name for cell in cells(args)]
     with open(args.results / "runs.csv", "w", newline="") as handle:
         runs_csv.write(handle, runs_csv.rows([r for r in roots if r.is_dir()], args.role))
-    kept = {"metrics.json", "predictions_test.jsonl", "stepdistill.json", "summary.md"}
-    kept |= {"summary.csv", "results.csv", "report.json", "accuracy.png"}
+    kept = {*sync_runs.KEPT, *SUMMARY_FILES}
     with tarfile.open(args.results / "grid.tar.gz", "w:gz") as archive:
         for root in roots:
             for path in sorted(root.rglob("*")) if root.is_dir() else []:
