@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 class StepdistillError(Exception):
-    """Base class of every error stepdistill raises on purpose."""
+    """Base class of every error stepdistill raises on purpose; the command line prints its
+    message on one line and exits with ``exit_code``."""
+
+    exit_code = 2
 
 
 class UnknownNameError(StepdistillError, ValueError):

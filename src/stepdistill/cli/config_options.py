@@ -63,7 +63,10 @@ def add_config_options(
             options: dict[str, Any] = {"dest": config_field.name, "help": _help(config_field)}
             choices = config_field.metadata.get("choices")
             if config_field.metadata.get("repeatable"):
-                options.update(action="append", type=kind, metavar=config_field.name.upper())
+                # one value or several per flag, and the flag repeated: --filter a --filter b
+                options.update(
+                    action="extend", nargs="+", type=kind, metavar=config_field.name.upper()
+                )
             elif kind is bool:
                 options["action"] = argparse.BooleanOptionalAction
             elif choices:

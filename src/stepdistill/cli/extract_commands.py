@@ -155,10 +155,11 @@ def run_extract(args: argparse.Namespace) -> int:
 
 
 def format_extraction(report: Any) -> str:
-    """Two lines: how the examples ended, and what the requests cost."""
-    from stepdistill.extraction import outcome_text
+    """How the examples ended, what the requests cost, and (batch modes) how they were
+    answered."""
+    from stepdistill.extraction import batch_text, outcome_text
 
-    return (
+    text = (
         outcome_text(report.to_dict())
         + "\n"
         + f"{report.requests} requests: {report.cached} from cache, {report.sent} sent, "
@@ -166,6 +167,7 @@ def format_extraction(report: Any) -> str:
         f"{report.usage.completion_tokens} completion"
         + (f"; cost {report.cost:.4f}" if report.cost is not None else "")
     )
+    return text + ("\n" + batch_text(report.batch) if report.batch else "")
 
 
 def run_judge(args: argparse.Namespace) -> int:

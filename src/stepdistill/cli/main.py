@@ -65,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
-    except (StepdistillError, OSError) as error:  # expected failures: one line, no traceback
+    except StepdistillError as error:  # expected: one line, no traceback
+        # a stop that is not a failure (a batch file written) exits 0
+        print(f"stepdistill: {'error: ' if error.exit_code else ''}{error}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:
         print(f"stepdistill: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ Everything outside this package imports from here, never from its modules.
 from stepdistill.extraction.extract import (
     ExtractionConfig,
     ExtractionReport,
+    batch_text,
     extract,
     extract_async,
     outcome_text,
@@ -28,6 +29,7 @@ __all__ = [
     "TeacherSettings",
     "apply_filters",
     "attach_teacher_records",
+    "batch_text",
     "estimate",
     "extract",
     "extract_async",

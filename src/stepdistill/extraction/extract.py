@@ -40,7 +40,7 @@ from stepdistill.tasks.base import Task
 from stepdistill.tasks.parsing import parse_completion
 from stepdistill.teacher import Completion, GenerationSettings, Teacher, TeacherRequest
 from stepdistill.teacher.cache import CompletionCache
-from stepdistill.teacher.runner import Budget, RunStats, run_requests
+from stepdistill.teacher.runner import Budget, RunStats, Sender, run_requests
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ class ExtractionReport(RunStats):
     hint_echoes: int = 0
     cost: float | None = None
     judge: dict[str, Any] | None = None
+    batch: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,6 +162,24 @@ def outcome_text(counts: Mapping[str, Any]) -> str:
             f"the gold label in view ({counts.get('hint_echoes', 0)} merely repeat it)"
         )
     return text
+
+
+def batch_text(batch: Mapping[str, Any]) -> str:
+    """One line on how a batch-mode run's requests were answered: its provider batches, or
+    what its result files held (unknown and duplicated ids, errors, malformed lines)."""
+    if batch["mode"] == "provider":
+        batches = ", ".join(f"{b['id']} {b['status']}" for b in batch["batches"])
+        return (
+            f"batches: {batches} (recorded in {batch['state']}); result lines: {batch['lines']}, "
+            f"{batch['errors']} errors, {batch['unknown_ids']} with an unknown id, "
+            f"{batch['duplicated']} duplicated, {batch['malformed']} malformed"
+        )
+    text = (
+        f"batch results: {batch['lines']} lines, {batch['used']} used, {batch['errors']} "
+        f"errors, {batch['unknown_ids']} with an unknown id, {batch['already_cached']} already "
+        f"cached, {batch['duplicated']} duplicated, {batch['malformed']} malformed"
+    )
+    return text + "".join(f"\n  {problem}" for problem in batch["problems"])
 
 
 def reasoning_requests(
@@ -283,9 +302,11 @@ class _Asker:
         progress: bool,
         budget: Budget | None,
         report: ExtractionReport,
+        sender: Sender | None,
     ) -> None:
         self.teacher, self.config, self.cache = teacher, config, cache
         self.progress, self.budget, self.report = progress, budget, report
+        self.sender = sender
 
     async def __call__(self, requests: list[TeacherRequest], description: str) -> list[Completion]:
         completions, stats = await run_requests(
@@ -296,6 +317,7 @@ class _Asker:
             progress=self.progress,
             description=description,
             budget=self.budget,
+            sender=self.sender,
         )
         report, budget = self.report, self.budget
         report.add(stats)
@@ -468,16 +490,19 @@ async def extract_async(
     progress: bool = True,
     budget: Budget | None = None,
     judge: tuple[Teacher, JudgePrompt] | None = None,
+    sender: Sender | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
     """Ask the teacher about every example and turn its answers into records (rated by
-    ``judge``, a teacher and a rubric, when the config selects or filters by one).
+    ``judge``, a teacher and a rubric, when the config selects or filters by one). The
+    teacher's requests go through ``sender`` (online by default; provider batches or batch
+    files); a judge's are sent online.
 
     Raises:
         BudgetReached: ``budget`` ran out before every request was sent; what completed is in
             the cache, so a run with a higher budget continues from there.
     """
     report = ExtractionReport(examples=len(examples))
-    ask = _Asker(teacher, config, cache, progress, budget, report)
+    ask = _Asker(teacher, config, cache, progress, budget, report, sender)
     mode = config.mode
     hint = config.shown_hint if mode.hints else None
     asking: dict[str, Any] = {
@@ -500,6 +525,7 @@ async def extract_async(
         records = await _judged(examples, records, judge, config, cache, progress, report)
     records = apply_filters(examples, records, config.filters, task)
     report.count_outcomes(records)
+    report.batch = sender.summary(cache) if sender is not None else None
     return records, report
 
 
@@ -516,6 +542,7 @@ def extract(
     progress: bool = True,
     budget: Budget | None = None,
     judge: tuple[Teacher, JudgePrompt] | None = None,
+    sender: Sender | None = None,
 ) -> tuple[list[TeacherRecord], ExtractionReport]:
     """Synchronous wrapper of ``extract_async``; writes ``output`` (JSONL) atomically at the end.
 
@@ -537,6 +564,7 @@ def extract(
                 progress=progress,
                 budget=budget,
                 judge=judge,
+                sender=sender,
             )
         finally:
             await teacher.aclose()

@@ -26,16 +26,29 @@ from stepdistill.prompts import (
 from stepdistill.settings import check_choices, setting
 from stepdistill.teacher import (
     DEFAULT_TEACHER,
+    BatchFiles,
+    BatchLimits,
     GenerationSettings,
+    ProviderBatches,
     RetryPolicy,
     Teacher,
     teacher_backend,
 )
 from stepdistill.teacher import make_teacher as build_teacher
+from stepdistill.teacher.base import CHARS_PER_TOKEN
 from stepdistill.teacher.openai_backend import ENDPOINTS
-from stepdistill.teacher.runner import Budget
+from stepdistill.teacher.runner import Budget, Sender
 
-CHARS_PER_TOKEN = 4  # rough English average, for dry-run estimates only
+# the settings that decide how requests travel, not what is asked (left out of fingerprints)
+SENDING = (
+    "batch",
+    "batch_discount",
+    "batch_max_requests",
+    "batch_max_bytes",
+    "batch_poll_seconds",
+    "write_batch_file",
+    "read_batch_results",
+)
 
 
 @dataclass
@@ -112,6 +125,33 @@ class TeacherSettings:
         "cached requests included) reaches this; a later run with a higher budget continues",
     )
     cache: str | None = setting(None, "SQLite cache of completions (default: OUTPUT.cache.sqlite)")
+    batch: bool = setting(
+        False,
+        "send the requests the cache cannot answer as provider batch jobs (OpenAI's Batch API "
+        "and compatible ones: cheaper, answered within the completion window); the batches are "
+        "recorded in OUTPUT.batches/, so the same command resumes polling them",
+    )
+    batch_discount: float = setting(
+        0.5, "fraction taken off the prices for batch requests (OpenAI's Batch API: 0.5)"
+    )
+    batch_max_requests: int = setting(50_000, "requests in one provider batch; more are split")
+    batch_max_bytes: int = setting(
+        200 * 1024 * 1024, "bytes of one provider batch input file; more are split"
+    )
+    batch_poll_seconds: float = setting(
+        60.0, "the longest wait between two polls of a batch (backoff from 1 s)"
+    )
+    write_batch_file: str | None = setting(
+        None,
+        "write the requests the cache cannot answer to this OpenAI batch input file (for vllm "
+        "run-batch or any engine of that format), send nothing, and stop",
+    )
+    read_batch_results: list[str] = setting(
+        [],
+        "batch result files (OpenAI batch output format, as vllm run-batch writes them) that "
+        "answer the requests; with --write-batch-file, the still unanswered ones are written",
+        repeatable=True,
+    )
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -129,6 +169,24 @@ class TeacherSettings:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         if self.max_exemplars is not None and self.max_exemplars < 1:
             raise ValueError(f"max_exemplars must be at least 1, got {self.max_exemplars}")
+        for name in ("batch_max_requests", "batch_max_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.batch_discount < 1:
+            raise ValueError(f"batch_discount must be in [0, 1), got {self.batch_discount}")
+        if not self.batch_poll_seconds > 0:
+            raise ValueError(f"batch_poll_seconds must be above 0, got {self.batch_poll_seconds}")
+        files = bool(self.write_batch_file or self.read_batch_results)
+        if self.batch and files:
+            raise ValueError(
+                "batch (provider jobs) and batch files (write_batch_file, read_batch_results) "
+                "are two ways of sending: choose one"
+            )
+        if (self.batch or files) and not teacher_backend(self.teacher)[0].batches:
+            raise ValueError(
+                f"batch mode needs a teacher whose requests are OpenAI batch lines (openai:...), "
+                f"not {self.teacher}"
+            )
         if self.max_cost is not None:
             if self.max_cost <= 0:
                 raise ValueError(f"max_cost must be above 0, got {self.max_cost}")
@@ -150,6 +208,26 @@ class TeacherSettings:
         return {
             config_field.name: getattr(self, config_field.name) for config_field in fields(self)
         }
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that decide what the teacher is asked (``to_dict`` without those that
+        only decide how the requests travel: batch jobs or files), for fingerprints."""
+        return {k: v for k, v in self.to_dict().items() if k not in SENDING}
+
+    def sender(self, output: Path) -> Sender | None:
+        """How the requests the cache cannot answer are sent: provider batches recorded in
+        ``OUTPUT.batches/``, batch files, or None (online)."""
+        if self.batch:
+            limits = BatchLimits(
+                max_requests=self.batch_max_requests,
+                max_bytes=self.batch_max_bytes,
+                poll_seconds=self.batch_poll_seconds,
+            )
+            return ProviderBatches(output.with_name(output.name + ".batches"), limits)
+        if self.write_batch_file or self.read_batch_results:
+            write = Path(self.write_batch_file) if self.write_batch_file else None
+            return BatchFiles(write, [Path(path) for path in self.read_batch_results])
+        return None
 
     def generation(self, style: PromptStyle) -> GenerationSettings:
         temperature = self.temperature
@@ -202,12 +280,14 @@ class TeacherSettings:
         return build_teacher(spec, **{k: v for k, v in options.items() if k in backend.options})
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """What that many tokens cost at the given prices (None: no prices given)."""
+        """What that many tokens cost at the given prices, less ``batch_discount`` in batch
+        mode (None: no prices given)."""
         if self.price_per_1k_prompt is None and self.price_per_1k_completion is None:
             return None
-        return (prompt_tokens / 1000) * (self.price_per_1k_prompt or 0.0) + (
+        online = (prompt_tokens / 1000) * (self.price_per_1k_prompt or 0.0) + (
             completion_tokens / 1000
         ) * (self.price_per_1k_completion or 0.0)
+        return online * (1 - self.batch_discount) if self.batch else online
 
     def budget(self) -> Budget | None:
         if self.max_cost is None:

@@ -3,9 +3,10 @@ and its report out. The CLI, pipelines and the demo all run extraction through h
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from stepdistill.extraction.extract import (
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
 from stepdistill.prompts import Exemplar, PromptStyle
 from stepdistill.schema import Example, TeacherRecord
+from stepdistill.teacher import CHARS_PER_TOKEN
 
 SAMPLES = 6  # the records a run report shows, so that a reader sees what the teacher wrote
 
@@ -89,6 +91,8 @@ def extraction_plan(
     hint = config.shown_hint if config.mode.hint_first else None
     requests = reasoning_requests(examples, style, exemplars, config, hint)
     plan = {"examples": len(examples), **estimate(requests, settings, config.zero_shot)}
+    if settings.batch:
+        plan["batch"] = batch_plan(settings, plan)
     if config.mode.retry_wrong:
         # at most every labeled example is asked again, with its label in view
         labeled = [example for example in examples if example.label is not None]
@@ -99,6 +103,23 @@ def extraction_plan(
         )
         plan["rationalization_max_requests"] = again["requests"]
     return plan
+
+
+def batch_plan(settings: TeacherSettings, plan: dict[str, Any]) -> dict[str, Any]:
+    """How a batch-mode extraction's first pass would be sent: its batches (after splitting
+    at the per-batch limits) and the cost ceiling without the batch discount, beside it."""
+    online = replace(settings, batch=False)
+    size = (plan["estimated_prompt_tokens"] * CHARS_PER_TOKEN) + 200 * plan["requests"]
+    return {
+        "discount": settings.batch_discount,
+        "batches": max(
+            math.ceil(plan["requests"] / settings.batch_max_requests),
+            math.ceil(size / settings.batch_max_bytes),
+        ),
+        "estimated_max_cost_online": online.cost(
+            plan["estimated_prompt_tokens"], plan["max_completion_tokens"]
+        ),
+    }
 
 
 def run_extraction(
@@ -133,6 +154,7 @@ def run_extraction(
         progress=progress,
         budget=settings.budget(),
         judge=settings.make_judge(teacher) if config.needs_judge else None,
+        sender=settings.sender(output),
     )
     report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
     seconds = time.perf_counter() - started

@@ -90,7 +90,7 @@ class PipelineRun:
 
     def teacher_fingerprint(self) -> str:
         settings = self.teacher
-        return _fingerprint({"task": self.source.to_info(), "teacher": settings.to_dict()})
+        return _fingerprint({"task": self.source.to_info(), "teacher": settings.identity()})
 
     def extraction_done(self) -> bool:
         stage = self.state["stages"].get("extract", {})

@@ -8,7 +8,16 @@ from typing import Any
 
 from stepdistill.errors import StepdistillError
 from stepdistill.registry import Registry
-from stepdistill.teacher.base import Completion, GenerationSettings, Teacher, TeacherRequest, Usage
+from stepdistill.teacher.base import (
+    CHARS_PER_TOKEN,
+    Completion,
+    GenerationSettings,
+    Teacher,
+    TeacherRequest,
+    Usage,
+)
+from stepdistill.teacher.batch_files import BatchFiles, BatchFileWritten
+from stepdistill.teacher.batch_jobs import BatchIncomplete, BatchLimits, ProviderBatches
 from stepdistill.teacher.retry import RetryPolicy
 
 
@@ -22,12 +31,15 @@ class TeacherBackend:
         chat_only: Always send chat messages (a local instruct model); otherwise the caller
             picks the endpoint.
         max_concurrency: Requests it can usefully take at once (None: no limit of its own).
+        batches: Its requests can be written as OpenAI batch lines (provider batch jobs and
+            batch files for offline engines).
     """
 
     build: Callable[..., Teacher]
     options: frozenset[str]
     chat_only: bool = False
     max_concurrency: int | None = None
+    batches: bool = False
 
     def concurrency(self, requested: int) -> int:
         """``requested`` capped at what this backend can use."""
@@ -49,7 +61,11 @@ def _local(model: str, **options: Any) -> Teacher:
 TEACHER_BACKENDS: Registry[TeacherBackend] = Registry("teacher backend")
 TEACHER_BACKENDS.register(
     "openai",
-    TeacherBackend(_openai, frozenset({"base_url", "endpoint", "api_key_env", "retry", "sleep"})),
+    TeacherBackend(
+        _openai,
+        frozenset({"base_url", "endpoint", "api_key_env", "retry", "sleep"}),
+        batches=True,
+    ),
 )
 # one model in this process, batching the requests in flight; its chat template is its format
 TEACHER_BACKENDS.register(
@@ -87,10 +103,16 @@ def make_teacher(spec: str, **options: Any) -> Teacher:
 
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "DEFAULT_TEACHER",
     "TEACHER_BACKENDS",
+    "BatchFileWritten",
+    "BatchFiles",
+    "BatchIncomplete",
+    "BatchLimits",
     "Completion",
     "GenerationSettings",
+    "ProviderBatches",
     "RetryPolicy",
     "Teacher",
     "TeacherBackend",

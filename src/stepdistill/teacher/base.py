@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from stepdistill.schema import Messages, Outcome
 
+CHARS_PER_TOKEN = 4  # rough English average, for estimates only (dry runs, batch ceilings)
+
 
 @dataclass(frozen=True)
 class GenerationSettings:

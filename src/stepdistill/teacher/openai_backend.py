@@ -97,13 +97,19 @@ class OpenAITeacher:
             "base_url": without_credentials(self.base_url),
         }
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
         """``text`` without the key or the URL's password (a server may echo either back)."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
 
-    async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
+    @property
+    def path(self) -> str:
+        """The API path its requests go to (``/v1/chat/completions`` in a batch file)."""
+        return f"/v1/{PATHS[self.endpoint]}"
+
+    def body(self, request: TeacherRequest) -> dict[str, Any]:
+        """The JSON body this teacher sends for ``request`` (online, and in a batch file)."""
         settings = request.settings
         body: dict[str, Any] = {
             "model": self.model,
@@ -121,11 +127,14 @@ class OpenAITeacher:
             body["prompt"] = request.prompt or "\n\n".join(
                 message["content"] for message in request.message_list
             )
-        # The client's low-level post: the same HTTP, headers, auth and errors as
-        # ``chat.completions.create``, without its per-call parameter transform and response
-        # model validation, which cost about a millisecond of CPU a request (a tenth of the
-        # throughput at concurrency 16 on two cores).
-        data: Any = await self._client.post(f"/{PATHS[self.endpoint]}", body=body, cast_to=object)
+        return body
+
+    def answer_of(self, data: Any) -> tuple[str, Usage]:
+        """The text and token usage of a completion's JSON body.
+
+        Raises:
+            ValueError, KeyError, TypeError, IndexError: the body is not a completion.
+        """
         choice = data["choices"][0]
         text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
         if not isinstance(text, str):
@@ -135,6 +144,21 @@ class OpenAITeacher:
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
         )
+
+    async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
+        # The client's low-level post: the same HTTP, headers, auth and errors as
+        # ``chat.completions.create``, without its per-call parameter transform and response
+        # model validation, which cost about a millisecond of CPU a request (a tenth of the
+        # throughput at concurrency 16 on two cores).
+        data: Any = await self._client.post(
+            f"/{PATHS[self.endpoint]}", body=self.body(request), cast_to=object
+        )
+        return self.answer_of(data)
+
+    @property
+    def client(self) -> Any:
+        """The ``openai.AsyncOpenAI`` client (its files and batches calls run batch jobs)."""
+        return self._client
 
     async def complete(self, request: TeacherRequest) -> Completion:
         """One completion, retried as the policy says; a final failure comes back as data."""
@@ -152,14 +176,14 @@ class OpenAITeacher:
             except openai.APIStatusError as status_error:
                 error = f"HTTP {status_error.status_code}: {str(status_error.message)[:200]}"
                 if status_error.status_code not in RETRY_STATUSES:
-                    return Completion(text=None, error=self._scrub(error), attempts=attempt)
+                    return Completion(text=None, error=self.scrub(error), attempts=attempt)
                 headers = getattr(status_error.response, "headers", None) or {}
                 retry_after = parse_retry_after(headers.get("retry-after"))
             except openai.APIConnectionError as connection_error:
                 error = f"connection error: {connection_error}"
             except Exception as bad_body:  # a 200 with a body that is not a completion
                 error = f"unreadable response: {type(bad_body).__name__}: {str(bad_body)[:200]}"
-            error = self._scrub(error)
+            error = self.scrub(error)
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay(attempt, retry_after)
                 logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from tqdm.auto import tqdm
 
@@ -50,6 +51,91 @@ class Budget:
         return self.spent(usage) >= self.max_cost
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A request the cache could not answer: its position in the run and its cache key."""
+
+    index: int
+    key: str
+    request: TeacherRequest
+
+
+Done = Callable[[Pending, Completion], None]
+
+
+class Sender(Protocol):
+    """How the requests the cache cannot answer are answered: one by one online, as provider
+    batch jobs, or from batch files. ``send`` calls ``done`` once for every pending request
+    (failures included, as failed completions) or raises."""
+
+    async def send(
+        self,
+        teacher: Teacher,
+        pending: Sequence[Pending],
+        done: Done,
+        *,
+        stats: RunStats,
+        budget: Budget | None,
+        progress: bool,
+        description: str,
+    ) -> None: ...
+
+    def summary(self, cache: CompletionCache | None) -> dict[str, Any] | None:
+        """What the report says about how the requests were sent (None: nothing to add)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Online:
+    """Each request sent as it comes, at most ``concurrency`` in flight; with a budget, the
+    requests not yet sent when it is reached come back failed (``BUDGET_REACHED``)."""
+
+    concurrency: int = 16
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+
+    async def send(
+        self,
+        teacher: Teacher,
+        pending: Sequence[Pending],
+        done: Done,
+        *,
+        stats: RunStats,
+        budget: Budget | None,
+        progress: bool,
+        description: str,
+    ) -> None:
+        semaphore = asyncio.Semaphore(self.concurrency)
+        bar = tqdm(
+            total=len(pending), desc=description, unit="req", disable=not progress or not pending
+        )
+
+        async def one(item: Pending) -> None:
+            async with semaphore:
+                if budget is not None and budget.reached(stats.usage):
+                    stats.not_sent_over_budget += 1
+                    done(
+                        item, Completion(text=None, error=BUDGET_REACHED, attempts=0, not_sent=True)
+                    )
+                    bar.update(1)
+                    return
+                completion = await teacher.complete(item.request)
+            stats.sent += 1
+            done(item, completion)
+            bar.update(1)
+            bar.set_postfix(failed=stats.failed_requests, refresh=False)
+
+        try:
+            await asyncio.gather(*(one(item) for item in pending))
+        finally:
+            bar.close()
+
+    def summary(self, cache: CompletionCache | None) -> dict[str, Any] | None:
+        return None
+
+
 async def run_requests(
     teacher: Teacher,
     requests: Sequence[TeacherRequest],
@@ -59,18 +145,19 @@ async def run_requests(
     progress: bool = True,
     description: str = "teacher",
     budget: Budget | None = None,
+    sender: Sender | None = None,
 ) -> tuple[list[Completion], RunStats]:
-    """Complete every request, in order. Cached ones are not sent again; at most
-    ``concurrency`` are in flight; each success is committed to the cache as it arrives.
+    """Complete every request, in order. Cached ones are not sent again; the rest go through
+    ``sender`` (``Online(concurrency)`` by default); each success is committed to the cache as
+    it arrives.
 
-    With a ``budget``, requests not yet sent when it is reached come back as failed
-    (``BUDGET_REACHED``) and are counted in ``stats.not_sent_over_budget``."""
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    With a ``budget``, requests not sent because of it come back as failed and are counted in
+    ``stats.not_sent_over_budget``."""
+    sender = sender or Online(concurrency)
     identity = teacher.identity()
     results: list[Completion | None] = [None] * len(requests)
     stats = RunStats(requests=len(requests))
-    pending: list[tuple[int, str]] = []
+    pending: list[Pending] = []
     for index, request in enumerate(requests):
         key = request.cache_key(identity)
         hit = cache.get(key) if cache is not None else None
@@ -79,37 +166,29 @@ async def run_requests(
             stats.cached += 1
             stats.usage.add(hit.usage)
         else:
-            pending.append((index, key))
-    semaphore = asyncio.Semaphore(concurrency)
-    bar = tqdm(
-        total=len(pending), desc=description, unit="req", disable=not progress or not pending
-    )
+            pending.append(Pending(index, key, request))
 
-    async def one(index: int, key: str) -> None:
-        async with semaphore:
-            if budget is not None and budget.reached(stats.usage):
-                results[index] = Completion(
-                    text=None, error=BUDGET_REACHED, attempts=0, not_sent=True
-                )
-                stats.not_sent_over_budget += 1
-                bar.update(1)
-                return
-            completion = await teacher.complete(requests[index])
-        results[index] = completion
-        stats.sent += 1
+    def done(item: Pending, completion: Completion) -> None:
+        results[item.index] = completion
         stats.attempts += completion.attempts
         stats.usage.add(completion.usage)
         if completion.ok:
             if cache is not None:
-                request = requests[index]
-                cache.put(key, completion, {"teacher": identity, "sample": request.sample})
-        else:
+                summary = {"teacher": identity, "sample": item.request.sample}
+                cache.put(item.key, completion, summary)
+        elif not completion.not_sent:
             stats.failed_requests += 1
-        bar.update(1)
-        bar.set_postfix(failed=stats.failed_requests, refresh=False)
 
-    try:
-        await asyncio.gather(*(one(index, key) for index, key in pending))
-    finally:
-        bar.close()
+    await sender.send(
+        teacher,
+        pending,
+        done,
+        stats=stats,
+        budget=budget,
+        progress=progress,
+        description=description,
+    )
+    missing = [item.index for item in pending if results[item.index] is None]
+    if missing:
+        raise RuntimeError(f"the sender left {len(missing)} requests unanswered")
     return [result for result in results if result is not None], stats
