@@ -247,3 +247,38 @@ def test_zero_shot_file_mode_takes_one_round_per_pass(paper_dir, tmp_path, capsy
         results.append(str(tmp_path / f"out{round_number}.jsonl"))
     assert main([*base, "--read-batch-results", *results]) == 0
     assert len(records(output)) == 3 and not output.with_suffix(".jsonl.batches").exists()
+
+
+def test_a_pipeline_with_teacher_batch_runs_every_stage(tmp_path, tiny_t5_dir):
+    from test_pipeline import make_pipeline, teacher_answer
+
+    with FakeBatchAPI(teacher_answer) as server:
+        path = make_pipeline(
+            tmp_path,
+            tiny_t5_dir,
+            server.base_url,
+            teacher__batch=True,
+            teacher__batch_poll_seconds=0.05,
+            train__methods=["standard", "step-by-step"],
+        )
+        assert main(["run", str(path)]) == 0
+        assert (server.uploads, server.creates, server.online) == (1, 1, 0)
+    out = tmp_path / "out"
+    report = json.loads((out / "report.json").read_text())
+    assert report["extract"]["examples"] == 27
+    assert [b["status"] for b in report["extract"]["batch"]["batches"]] == ["completed"]
+    assert (out / "teacher.jsonl.batches" / "state.json").is_file()
+    assert report["students"]["step-by-step"]["train_examples"]["used"] == 27
+
+
+def test_a_batch_that_failed_validation_is_reported_and_sent_again(paper_dir, tmp_path, capsys):
+    output = tmp_path / "t.jsonl"
+    endings = {1: "failed"}
+    with FakeBatchAPI(svamp_answer, ending=lambda n: endings.get(n, "completed")) as server:
+        args = [*extract_args(server.base_url, paper_dir, output), "--batch", *POLL]
+        assert main(args) == 2
+        assert "6 requests were not answered (batch failed)" in capsys.readouterr().err
+        state = json.loads((tmp_path / "t.jsonl.batches" / "state.json").read_text())
+        assert state["batches"][0]["errors"] == ["invalid_json: bad"]
+        assert main(args) == 0 and server.creates == 2
+    assert records(output) == online_records(paper_dir, tmp_path)
