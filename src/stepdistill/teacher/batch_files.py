@@ -15,7 +15,7 @@ from stepdistill.errors import StepdistillError
 from stepdistill.teacher.base import Completion, Teacher, TeacherRequest, Usage
 from stepdistill.teacher.cache import CompletionCache
 from stepdistill.teacher.retry import RetryPolicy
-from stepdistill.teacher.runner import Budget, Done, Pending, RunStats
+from stepdistill.teacher.runner import Pending, Unanswered
 
 PROBLEMS_SHOWN = 3  # lines quoted in a report, per kind of problem
 
@@ -225,31 +225,21 @@ class BatchFiles:
             self._read = Results.read(self.results)
         return self._read
 
-    async def send(
-        self,
-        teacher: Teacher,
-        pending: Sequence[Pending],
-        done: Done,
-        *,
-        stats: RunStats,
-        budget: Budget | None,
-        progress: bool,
-        description: str,
-    ) -> None:
-        batch_teacher: BatchTeacher = teacher  # type: ignore[assignment]  # checked by settings
+    async def send(self, work: Unanswered) -> None:
+        batch_teacher: BatchTeacher = work.teacher  # type: ignore[assignment]  # settings check
         answers = self.answers.answers
         missing = []
-        for item in pending:
+        for item in work.pending:
             answer = answers.get(item.key)
             # with a file to write, a request the engine failed is asked again there
             if answer is None or (self.write is not None and answer.error is not None):
                 missing.append(item)
                 continue
             self._used.add(item.key)
-            stats.sent += 1
-            done(item, answer.completion(batch_teacher))  # cached as it is read
+            work.stats.sent += 1
+            work.done(item, answer.completion(batch_teacher))  # cached as it is read
         if missing:
-            self._stop(batch_teacher, missing, description)
+            self._stop(batch_teacher, missing, work.description)
 
     def _stop(self, teacher: BatchTeacher, missing: Sequence[Pending], description: str) -> None:
         """Write the unanswered requests to the input file (or say that they are missing)."""

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from stepdistill.data.io import write_json
 from stepdistill.errors import BudgetReached, StepdistillError
-from stepdistill.teacher.base import CHARS_PER_TOKEN, Completion, Teacher, Usage
+from stepdistill.teacher.base import CHARS_PER_TOKEN, Completion, Usage
 from stepdistill.teacher.batch_files import (
     BatchTeacher,
     Results,
@@ -27,7 +27,7 @@ from stepdistill.teacher.batch_files import (
     write_lines,
 )
 from stepdistill.teacher.cache import CompletionCache
-from stepdistill.teacher.runner import Budget, Done, Pending, RunStats
+from stepdistill.teacher.runner import Budget, Pending, RunStats, Unanswered
 
 logger = logging.getLogger(__name__)
 
@@ -112,34 +112,25 @@ class ProviderBatches:
         self.limits = limits or BatchLimits()
         self._seen: list[dict[str, Any]] = []
 
-    async def send(
-        self,
-        teacher: Teacher,
-        pending: Sequence[Pending],
-        done: Done,
-        *,
-        stats: RunStats,
-        budget: Budget | None,
-        progress: bool,
-        description: str,
-    ) -> None:
+    async def send(self, work: Unanswered) -> None:
+        pending, stats, done = work.pending, work.stats, work.done
         if not pending:
             return
-        batch_teacher: BatchTeacher = teacher  # type: ignore[assignment]  # checked by settings
+        batch_teacher: BatchTeacher = work.teacher  # type: ignore[assignment]  # settings check
         state = BatchState(self.folder)
         keys = {item.key for item in pending}
         mine = [entry for entry in state.unread() if state.ids_of(entry) & keys]
         covered = set().union(*(state.ids_of(entry) for entry in mine)) if mine else set()
         rest = [item for item in pending if item.key not in covered]
         if rest:
-            self._check_budget(batch_teacher, rest, stats, budget)
+            self._check_budget(batch_teacher, rest, stats, work.budget)
             lines = request_lines(batch_teacher, rest)
             chunks = split_lines(lines, self.limits.max_requests, self.limits.max_bytes)
-            mine += [state.new_entry(chunk, description) for chunk in chunks]
+            mine += [state.new_entry(chunk, work.description) for chunk in chunks]
         client = _Client(batch_teacher)
         for entry in mine:
             await client.submit(state, entry, self.limits.window, batch_teacher.path)
-        await self._poll(client, state, mine, progress, description)
+        await self._poll(client, state, mine, work.progress, work.description)
         unanswered = []
         by_key: dict[str, list[Pending]] = {}
         for item in pending:

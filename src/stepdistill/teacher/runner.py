@@ -63,22 +63,26 @@ class Pending:
 Done = Callable[[Pending, Completion], None]
 
 
+@dataclass
+class Unanswered:
+    """What a sender gets: the requests the cache could not answer, where each answer goes
+    (``done``: cached and counted), the run's counts and budget, and its progress bar's name."""
+
+    teacher: Teacher
+    pending: Sequence[Pending]
+    done: Done
+    stats: RunStats
+    budget: Budget | None = None
+    progress: bool = True
+    description: str = "teacher"
+
+
 class Sender(Protocol):
     """How the requests the cache cannot answer are answered: one by one online, as provider
-    batch jobs, or from batch files. ``send`` calls ``done`` once for every pending request
-    (failures included, as failed completions) or raises."""
+    batch jobs, or from batch files. ``send`` calls ``work.done`` once for every pending
+    request (failures included, as failed completions) or raises."""
 
-    async def send(
-        self,
-        teacher: Teacher,
-        pending: Sequence[Pending],
-        done: Done,
-        *,
-        stats: RunStats,
-        budget: Budget | None,
-        progress: bool,
-        description: str,
-    ) -> None: ...
+    async def send(self, work: Unanswered) -> None: ...
 
     def summary(self, cache: CompletionCache | None) -> dict[str, Any] | None:
         """What the report says about how the requests were sent (None: nothing to add)."""
@@ -96,20 +100,14 @@ class Online:
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
 
-    async def send(
-        self,
-        teacher: Teacher,
-        pending: Sequence[Pending],
-        done: Done,
-        *,
-        stats: RunStats,
-        budget: Budget | None,
-        progress: bool,
-        description: str,
-    ) -> None:
+    async def send(self, work: Unanswered) -> None:
+        pending, stats, budget, done = work.pending, work.stats, work.budget, work.done
         semaphore = asyncio.Semaphore(self.concurrency)
         bar = tqdm(
-            total=len(pending), desc=description, unit="req", disable=not progress or not pending
+            total=len(pending),
+            desc=work.description,
+            unit="req",
+            disable=not work.progress or not pending,
         )
 
         async def one(item: Pending) -> None:
@@ -121,7 +119,7 @@ class Online:
                     )
                     bar.update(1)
                     return
-                completion = await teacher.complete(item.request)
+                completion = await work.teacher.complete(item.request)
             stats.sent += 1
             done(item, completion)
             bar.update(1)
@@ -179,15 +177,7 @@ async def run_requests(
         elif not completion.not_sent:
             stats.failed_requests += 1
 
-    await sender.send(
-        teacher,
-        pending,
-        done,
-        stats=stats,
-        budget=budget,
-        progress=progress,
-        description=description,
-    )
+    await sender.send(Unanswered(teacher, pending, done, stats, budget, progress, description))
     missing = [item.index for item in pending if results[item.index] is None]
     if missing:
         raise RuntimeError(f"the sender left {len(missing)} requests unanswered")
