@@ -132,9 +132,14 @@ def test_predict_cli(sbs_model, tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def server(sbs_model, tmp_path_factory):
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("serve") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server(sbs_model, server_log):
     port = free_port()
-    log = open(tmp_path_factory.mktemp("serve") / "server.log", "w")  # noqa: SIM115
+    log = open(server_log, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [CLI, "serve", "--model", str(sbs_model), "--port", str(port), "--max-inputs", "16"],
         stdout=log,
@@ -147,6 +152,28 @@ def server(sbs_model, tmp_path_factory):
     process.terminate()
     process.wait(timeout=30)
     log.close()
+
+
+def test_the_first_log_line_gives_the_address_and_says_ready(server, server_log, sbs_model):
+    lines = [line for line in server_log.read_text().splitlines() if line.strip()]
+    assert lines[0] == f"stepdistill: loading {sbs_model} to serve at {server}"
+    # then the weights' loading bar, then the line that says it answers
+    ready = [line for line in lines if line.endswith(": ready")]
+    assert len(ready) == 1 and ready[0].startswith(
+        f"stepdistill: serving {sbs_model} at {server} ("
+    )
+
+
+def test_predict_lines_carry_the_row_id_or_its_line_number(sbs_model, tmp_path):
+    source = tmp_path / "in.jsonl"
+    rows = [{"input": "Eve has 2 books.\nHow many?"}, {"id": "x7", "input": "Al has 3 pens."}]
+    source.write_text(json.dumps(rows[0]) + "\n\n" + json.dumps(rows[1]) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert (
+        main(["predict", "--model", str(sbs_model), "--input", str(source), "--output", str(out)])
+        == 0
+    )
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [1, "x7"]
 
 
 def test_predict_endpoint(server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from stepdistill.cli.config_options import add_config_options, config_overrides
@@ -50,14 +51,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from stepdistill.data.io import read_jsonl, write_jsonl
+    from stepdistill.data.io import numbered_jsonl, write_jsonl
     from stepdistill.serving import Predictor
 
     if args.output.exists() and not args.overwrite:
         raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
     if not args.input.exists():
         raise FileNotFoundError(f"no such input file: {args.input}")
-    rows = read_jsonl(args.input)
+    numbered = numbered_jsonl(args.input)
+    rows = [row for _, row in numbered]
     predictor = Predictor(args.model)
     predictions = predictor.predict(
         rows,
@@ -69,8 +71,9 @@ def run_predict(args: argparse.Namespace) -> int:
     write_jsonl(
         args.output,
         (
-            {**({"id": row["id"]} if "id" in row else {}), **p.to_dict(rationale=args.rationale)}
-            for row, p in zip(rows, predictions, strict=True)
+            # joined back by the row's own id, else its line number in the input file
+            {"id": row.get("id", number), **p.to_dict(rationale=args.rationale)}
+            for (number, row), p in zip(numbered, predictions, strict=True)
         ),
     )
     print(f"wrote {len(predictions)} predictions to {args.output}")
@@ -81,10 +84,9 @@ def run_serve(args: argparse.Namespace) -> int:
     import os
 
     try:
-        import uvicorn
-    except ImportError:
+        from stepdistill.serving import Predictor, create_app, serve
+    except ImportError:  # fastapi or uvicorn missing
         raise StepdistillError("serving needs: pip install 'stepdistill[serve]'") from None
-    from stepdistill.serving import Predictor, create_app
 
     try:
         limits = ServeLimits(**config_overrides(args, args.limit_fields))
@@ -95,17 +97,14 @@ def run_serve(args: argparse.Namespace) -> int:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
             raise StepdistillError(f"--api-key-env {args.api_key_env}: that variable is not set")
-    app = create_app(Predictor(args.model), limits=limits, api_key=api_key)
-    # uvicorn finishes in-flight requests on SIGTERM / Ctrl-C before it exits; idle and
-    # half-open connections are closed after a few seconds
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        timeout_graceful_shutdown=30,
-        timeout_keep_alive=5,
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"stepdistill: loading {args.model} to serve at http://{shown}:{args.port}",
+        file=sys.stderr,
+        flush=True,
     )
+    app = create_app(Predictor(args.model), limits=limits, api_key=api_key)
+    serve(app, host=args.host, port=args.port, model=args.model)
     return 0
 
 

@@ -18,10 +18,19 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     Raises:
         DataError: a line is not a JSON object; the message gives file and line number.
     """
+    return [row for _, row in numbered_jsonl(path)]
+
+
+def numbered_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) of every row of a JSON-lines file (blank lines skipped).
+
+    Raises:
+        DataError: a line is not a JSON object; the message gives file and line number.
+    """
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a JSON-lines file")
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     try:
         with open(path, encoding="utf-8-sig") as handle:
             lines = list(handle)
@@ -36,7 +45,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
+        rows.append((number, row))
     return rows
 
 

@@ -23,12 +23,16 @@ __all__ = [
     "evaluate_folder",
     "export_ctranslate2",
     "load_label_predictor",
+    "serve",
 ]
+
+# fastapi and uvicorn come with the serve extra: their modules are imported when first asked for
+_LAZY = {"create_app": "stepdistill.serving.app", "serve": "stepdistill.serving.server"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "create_app":  # fastapi, from the serve extra
-        from stepdistill.serving.app import create_app
+    if name in _LAZY:
+        import importlib
 
-        return create_app
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
