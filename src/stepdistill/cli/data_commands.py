@@ -79,6 +79,18 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label_line(split: str, labels: dict[str, Any]) -> str:
+    """One split's gold labels: each class's count, or (open kinds) the distinct count and the
+    most common few."""
+    if "counts" in labels:
+        shown = ", ".join(f"{label} {count}" for label, count in labels["counts"].items())
+    else:
+        common = ", ".join(f"{label!r} {count}" for label, count in labels["most_common"].items())
+        shown = f"{labels['distinct']} distinct; most common: {common or '-'}"
+    unlabeled = f"; {labels['unlabeled']} unlabeled" if labels["unlabeled"] else ""
+    return f"labels {split:<6} {shown}{unlabeled}"
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
@@ -105,6 +117,15 @@ def format_report(report: dict[str, Any]) -> str:
         )
     for split, path in report["missing_splits"].items():
         lines.append(f"{split:<7}{'missing':>7}  (expected {path})")
+    lines.append("")
+    lines.extend(_label_line(split, info["labels"]) for split, info in report["splits"].items())
+    for split, shared in report["shared_with_train"].items():
+        if shared:
+            lines.append(
+                f"warning: {shared} of {report['splits'][split]['size']} {split} inputs are in "
+                f"train word for word: the {split} score would count what the student memorized "
+                "(remove them, or give the task file a group_column to carve splits apart)"
+            )
     ignoring_case = {
         split: info["teacher"]["accuracy_ignoring_case"]
         for split, info in report["splits"].items()

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from stepdistill.data.task_data import TaskData
+from stepdistill.evaluation.classes import label_counts
 from stepdistill.schema import Example
 from stepdistill.tasks.base import Task
 
@@ -53,14 +54,43 @@ def _example_view(example: Example, width: int) -> dict[str, Any]:
     return view
 
 
+LABELS_SHOWN = 3  # an open label kind's most common labels shown
+
+
+def label_distribution(examples: list[Example], task: Task) -> dict[str, Any]:
+    """The split's gold labels: every class of a closed set (those absent at 0), else the
+    number of distinct labels and the most common few."""
+    counts = label_counts(example.label for example in examples)
+    unlabeled = sum(example.label is None for example in examples)
+    if task.label_space:
+        return {
+            "counts": {label: counts.get(label, 0) for label in task.label_space},
+            "unlabeled": unlabeled,
+        }
+    common = dict(list(counts.items())[:LABELS_SHOWN])
+    return {"distinct": len(counts), "most_common": common, "unlabeled": unlabeled}
+
+
+def shared_inputs(data: TaskData) -> dict[str, int]:
+    """How many inputs of each evaluation split appear word for word in train (a leak: the
+    student is scored on what it learned)."""
+    train = {example.input for example in data.splits.get("train", [])}
+    return {
+        split: sum(example.input in train for example in data.splits[split])
+        for split in ("valid", "test")
+        if split in data.splits and train
+    }
+
+
 def inspect_task(data: TaskData, *, n_examples: int = 2, width: int = 300) -> dict[str, Any]:
-    """A JSON-ready report of ``data``: per split size, teacher accuracy, parse failures and
-    a few examples (the first ``n_examples``, plus the first unparsable one if any)."""
+    """A JSON-ready report of ``data``: per split size, label distribution, teacher accuracy,
+    parse failures and a few examples (the first ``n_examples``, plus the first unparsable one
+    if any); and the inputs evaluation splits share with train."""
     task = data.task
     report: dict[str, Any] = {
         "task": task.name,
         "description": task.description,
-        "label_kind": task.label_kind.name,
+        "label_kind": task.label_kind.file_key,
         "label_space": list(task.label_space) if task.label_space else None,
         "metric": task.metric_name,
         "splits": {},
@@ -76,7 +106,9 @@ def inspect_task(data: TaskData, *, n_examples: int = 2, width: int = 300) -> di
             shown = [*shown, failed]
         report["splits"][split] = {
             "size": len(examples),
+            "labels": label_distribution(examples, task),
             "teacher": teacher_summary(examples, task),
             "examples": [_example_view(example, width) for example in shown],
         }
+    report["shared_with_train"] = shared_inputs(data)
     return report

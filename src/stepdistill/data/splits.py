@@ -8,7 +8,7 @@ so validation sets carved here are the reference implementation's, row for row.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -39,6 +39,38 @@ def seeded_split(items: Sequence[T], *, test_size: float, seed: int) -> tuple[li
     return kept, split_off
 
 
+def grouped_split(
+    items: Sequence[T], *, test_size: float, seed: int, group: Callable[[T], str]
+) -> tuple[list[T], list[T]]:
+    """``seeded_split`` over groups: the groups (``group(item)``) are shuffled with ``seed``
+    and split off whole, in that order, until at least ``ceil(test_size * n)`` items are; no
+    group is on both sides.
+
+    Raises:
+        ValueError: ``test_size`` is not in (0, 1), or a side would be empty (one group).
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}")
+    members: dict[str, list[T]] = {}
+    for item in items:
+        members.setdefault(group(item), []).append(item)
+    names = list(members)
+    if len(names) < 2:
+        raise ValueError(f"splitting {len(items)} rows of {len(names)} group leaves one side empty")
+    wanted = math.ceil(test_size * len(items))
+    kept: list[T] = []
+    split_off: list[T] = []
+    for index in np.random.default_rng(seed).permutation(len(names)):
+        side = split_off if len(split_off) < wanted else kept
+        side.extend(members[names[index]])
+    if not kept:
+        raise ValueError(
+            f"splitting {len(items)} rows in {len(names)} groups with test_size={test_size} "
+            "leaves no group on the kept side"
+        )
+    return kept, split_off
+
+
 def subsample(items: Sequence[T], *, fraction: float, seed: int) -> list[T]:
     """Keep ``fraction`` of ``items``, drawn with ``seed`` (as the reference's ``--subsample``).
 
@@ -62,6 +94,7 @@ def carve_and_subsample(
     carves: Sequence[tuple[str, float, int, str]],
     train_fraction: float,
     seed: int,
+    group: Callable[[T], str] | None = None,
 ) -> None:
     """Carve missing splits out of train, then keep ``train_fraction`` of what train has left,
     in place, noting each step in ``notes``.
@@ -71,13 +104,20 @@ def carve_and_subsample(
             order; ``why`` is added to the note.
         train_fraction, seed: The share of train kept afterwards, and its seed: subsampling
             after the carve selects every data size on the same validation set.
+        group: Carve whole groups (``grouped_split``): no group on both sides.
     """
     for split, fraction, carve_seed, why in carves:
         if split in splits or "train" not in splits or fraction <= 0:
             continue
-        splits["train"], splits[split] = seeded_split(
-            splits["train"], test_size=fraction, seed=carve_seed
-        )
+        if group is None:
+            splits["train"], splits[split] = seeded_split(
+                splits["train"], test_size=fraction, seed=carve_seed
+            )
+        else:
+            splits["train"], splits[split] = grouped_split(
+                splits["train"], test_size=fraction, seed=carve_seed, group=group
+            )
+            why += ", whole groups"
         notes.append(f"{split}: {fraction:.0%} of train carved out with seed {carve_seed}{why}")
     if train_fraction != 1.0 and "train" in splits:
         before = len(splits["train"])

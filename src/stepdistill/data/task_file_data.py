@@ -56,6 +56,34 @@ def _gold_label(task_file: TaskFile, row: Mapping[str, Any], where: str) -> str 
     return checked.label if task.label_space else label.strip()
 
 
+VALUES_SHOWN = 10
+
+
+def _label_hint(task_file: TaskFile, rows: list[dict[str, Any]]) -> str:
+    """The values the label column holds, and, where they look like codes (0, 1, 2) for a
+    closed set without ``label_map``, the ``label_map`` that would read them."""
+    column = task_file.label_column
+    labels = task_file.task.label_space
+    if column is None:
+        return ""
+    counts: dict[str, int] = {}
+    for row in rows:
+        value = str(row.get(column, "")).strip()
+        counts[value] = counts.get(value, 0) + 1
+    values = sorted(counts, key=lambda value: -counts[value])
+    shown = ", ".join(f"{value!r} ({counts[value]})" for value in values[:VALUES_SHOWN])
+    more = f" and {len(values) - VALUES_SHOWN} more" if len(values) > VALUES_SHOWN else ""
+    hint = f"; the column holds {shown}{more}"
+    codes = sorted(values, key=lambda value: int(value) if value.lstrip("-").isdigit() else 0)
+    if labels and task_file.task.label_map is None and all(v.lstrip("-").isdigit() for v in values):
+        pairs = ", ".join(f"{code}: {label}" for code, label in zip(codes, labels, strict=False))
+        hint += (
+            f". They look like codes: map them to the labels with label_map in the task file, "
+            f"e.g. label_map: {{{pairs}}} (check the order against the data's documentation)"
+        )
+    return hint
+
+
 def rows_to_task_examples(
     task_file: TaskFile, rows: list[dict[str, Any]], *, split: str, source: str, sep: str
 ) -> list[Example]:
@@ -80,7 +108,10 @@ def rows_to_task_examples(
         if example_id in seen:
             raise DataError(f"{where}: duplicate id {example_id!r}")
         seen.add(example_id)
-        label = _gold_label(task_file, row, where)
+        try:
+            label = _gold_label(task_file, row, where)
+        except DataError as error:
+            raise DataError(f"{error}{_label_hint(task_file, rows)}") from None
         meta = {key: value for key, value in row.items() if key != task_file.label_column}
         record = column_teacher_record(
             example_id,
@@ -125,7 +156,11 @@ def load_task_file_data(
             ("valid", task_file.valid_fraction),
         )
     ]
-    carve_and_subsample(splits, notes, carves=carves, train_fraction=train_fraction, seed=seed)
+    column = task_file.group_column
+    group = (lambda example: str(example.meta.get(column))) if column else None
+    carve_and_subsample(
+        splits, notes, carves=carves, train_fraction=train_fraction, seed=seed, group=group
+    )
     if task_file.label_column is None:
         notes.append("unlabeled data: no label_column (teacher labels only)")
     # an absent split: the task file is where it would have been named

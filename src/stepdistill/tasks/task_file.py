@@ -12,6 +12,7 @@ label_kind: choice          # choice | text | number | equation
 labels: [entailment, neutral, contradiction]            # choice only
 label_map: {0: entailment, 1: neutral, 2: contradiction} # optional: raw values -> label text
 rationale_column: explanation   # optional: rationales already in the data
+group_column: premise           # optional: carved splits keep each group on one side
 exemplars: exemplars.jsonl      # optional few-shot (input, rationale, label); else zero-shot CoT
 instruction: "Decide whether the hypothesis follows from the premise."
 ```
@@ -50,6 +51,8 @@ KEYS = {
     "rationale_column": "a column of rationales already in the data",
     "teacher_label_column": "a column of a teacher's labels that go with those rationales",
     "id_column": "a column of stable example ids",
+    "group_column": "a column whose rows stay on one side of carved splits (an NLI pair's "
+    "premise, a ticket's customer)",
     "exemplars": "few-shot exemplar file (JSON list or JSON lines of input, rationale, label)",
     "instruction": "what the teacher is asked to do",
 }
@@ -100,6 +103,7 @@ class TaskFile:
         task: The task the file describes.
         sources: Split name -> where its rows are.
         label_column, rationale_column, teacher_label_column, id_column: The columns.
+        group_column: Rows that share its value are carved into the same split.
         exemplars: Few-shot exemplar file; None: zero-shot chain of thought.
         valid_fraction, test_fraction, split_seed: How missing splits are carved from train.
     """
@@ -112,6 +116,7 @@ class TaskFile:
     rationale_column: str | None = None
     teacher_label_column: str | None = None
     id_column: str | None = None
+    group_column: str | None = None
     exemplars: Path | None = None
     valid_fraction: float = 0.1
     test_fraction: float = 0.0
@@ -127,6 +132,7 @@ class TaskFile:
             "rationale_column": self.rationale_column,
             "teacher_label_column": self.teacher_label_column,
             "id_column": self.id_column,
+            "group_column": self.group_column,
         }
         return {role: column for role, column in roles.items() if column}
 
@@ -276,6 +282,7 @@ def parse_task_file(path: Path, contents: Any) -> TaskFile:
         rationale_column=_text(path, contents, "rationale_column"),
         teacher_label_column=_text(path, contents, "teacher_label_column"),
         id_column=_text(path, contents, "id_column"),
+        group_column=_text(path, contents, "group_column"),
         exemplars=(path.parent / exemplars).resolve() if exemplars else None,
         valid_fraction=_fraction(path, data, "valid_fraction", 0.1),
         test_fraction=_fraction(path, data, "test_fraction", 0.0),
