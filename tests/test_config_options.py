@@ -90,3 +90,40 @@ def test_training_arguments_come_from_the_config_fields(tmp_path):
     assert args.metric_for_best_model == "accuracy" and args.save_steps == config.eval_steps
     passed_as_is = [f for f in fields(config) if f.metadata.get("hf")]
     assert {f.metadata["hf"] for f in passed_as_is} <= set(vars(args))
+
+
+def subcommand_actions(parser: argparse.ArgumentParser, prefix: str = ""):
+    """(command path, action) for every option of every subcommand, nested ones included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from subcommand_actions(sub, f"{prefix} {name}".strip())
+        elif action.option_strings:
+            yield prefix, action
+
+
+def test_every_settings_field_has_its_yaml_name_as_the_flag_shown_first():
+    """A pipeline's or recipe's key and the command line's flag are one name; aliases
+    (``--lr``, ``--batch-size``) stay accepted after it."""
+    from stepdistill.extraction import TeacherSettings
+    from stepdistill.pipeline import SelfTrainingConfig
+    from stepdistill.serving import ServeLimits
+    from stepdistill.training import RunSettings
+
+    classes = [TeacherSettings, RunSettings, ServeLimits, SelfTrainingConfig]
+    classes += [METHODS.get(name).config_class for name in METHODS.names()]
+    names = {f.name for cls in classes for f in fields(cls)}
+    checked = 0
+    for command, action in subcommand_actions(build_parser()):
+        if action.dest in names:
+            flag = "--" + action.dest.replace("_", "-")
+            assert action.option_strings[0] == flag, (command, action.option_strings)
+            checked += 1
+    assert checked > 100  # extract, judge, train, serve and self-train options
+    aliased = [f for cls in classes for f in fields(cls) if f.metadata.get("alias")]
+    assert {f.name for f in aliased} >= {"learning_rate", "per_device_batch_size"}
+    parser = build_parser()
+    short = parser.parse_args(
+        ["train", "--task", "t", "--student", "s", "--output", "o", "--batch-size", "4"]
+    )
+    assert short.per_device_batch_size == 4  # the alias still works

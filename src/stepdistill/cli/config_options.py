@@ -28,10 +28,11 @@ def _help(config_field: Field) -> str:
 
 
 def option_strings(config_field: Field) -> list[str]:
-    """``--field-name`` and the field's short alias, if it has one (the alias first)."""
+    """``--field-name`` (the name a pipeline, recipe or ``--set`` uses too, shown in usage)
+    and the field's short alias, if it has one, still accepted."""
     flag = "--" + config_field.name.replace("_", "-")
     alias = config_field.metadata.get("alias")
-    return [alias, flag] if alias else [flag]
+    return [flag, alias] if alias else [flag]
 
 
 def add_config_options(
