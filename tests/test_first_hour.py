@@ -115,3 +115,74 @@ def test_inspect_warns_when_test_inputs_are_in_train(tmp_path, capsys):
     assert "warning: 2 of 7 test inputs are in train word for word" in text
     report = json.loads(inspect(path, capsys, "--json"))
     assert report["shared_with_train"]["test"] == 2
+
+
+@pytest.fixture
+def transformers_logs():
+    """Every message the transformers loggers emit during the test (their own handler writes
+    to a stream captured at import, which pytest's capture does not see)."""
+    import logging
+
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("transformers")
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+def test_a_tied_student_trains_and_predicts_without_warnings_a_user_cannot_act_on(
+    paper_dir, tmp_path, transformers_logs
+):
+    import warnings
+
+    from tiny import tiny_llama
+
+    student = tiny_llama(tmp_path / "tied", tied=True)
+    out = tmp_path / "run"
+    args = ["train", "--task", "svamp", "--data-dir", str(paper_dir), "--student", str(student)]
+    args += ["--output", str(out), "--max-steps", "2", "--eval-steps", "2", "--batch-size", "4"]
+    args += ["--max-valid-examples", "4", "--max-test-examples", "4", "--max-new-tokens", "6"]
+    rows = tmp_path / "in.jsonl"
+    rows.write_text(json.dumps({"input": "Eve has 2 books and gets 3.\nHow many?"}) + "\n")
+    predict = ["predict", "--model", str(out), "--input", str(rows), "--rationale"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # the best checkpoint is loaded back at the end
+        assert main(args) == 0
+        assert main([*predict, "--output", str(tmp_path / "out.jsonl")]) == 0
+    logs = "\n".join(transformers_logs)
+    assert "lm_head.weight" not in logs and "deprecated" not in logs
+    assert [w for w in caught if issubclass(w.category, FutureWarning)] == []
+
+
+def test_the_local_teachers_prefix_cache_uses_the_current_cache_argument(
+    tmp_path, transformers_logs
+):
+    from stepdistill.teacher import GenerationSettings, TeacherRequest, make_teacher
+    from tiny import tiny_llama
+
+    teacher = make_teacher(f"local:{tiny_llama(tmp_path / 'llama')}", batch_size=2)
+    shared = "Answer every question with a number. " * 4
+    settings = GenerationSettings(max_tokens=4)
+    requests = [
+        TeacherRequest.chat([{"role": "user", "content": shared + q}], settings)
+        for q in ("Q: 1 + 2?", "Q: 3 + 4?")
+    ]
+
+    async def both():
+        import asyncio
+
+        return await asyncio.gather(*(teacher.complete(r) for r in requests))
+
+    import asyncio
+
+    answers = asyncio.run(both())
+    assert all(answer.ok for answer in answers)
+    assert teacher._prefix  # the shared prefix was cached and continued from
+    assert not [message for message in transformers_logs if "deprecated" in message]

@@ -89,7 +89,9 @@ def tiny_t5(folder: Path) -> Path:
     return folder
 
 
-def tiny_llama(folder: Path) -> Path:
+def tiny_llama(folder: Path, *, tied: bool = False) -> Path:
+    """A tiny Llama-style causal LM (``tied``: its output layer is its embedding, as in
+    SmolLM2)."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = train_tokenizer(corpus())
@@ -104,6 +106,7 @@ def tiny_llama(folder: Path) -> Path:
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=tied,
     )
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

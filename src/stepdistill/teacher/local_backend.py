@@ -11,6 +11,7 @@ at a time from the same prefix cache, seeded by (seed, sample index), so that th
 from __future__ import annotations
 
 import copy
+import inspect
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -67,6 +68,8 @@ class LocalTeacher:
         self._lock = threading.Lock()
         self._prefix: list[int] = []
         self._prefix_cache: Any = None
+        forward = inspect.signature(self.model.forward).parameters
+        self._cache_argument = "cache" if "cache" in forward else "past_key_values"
         self._batcher: MicroBatcher | None = None
 
     def identity(self) -> dict[str, Any]:
@@ -104,7 +107,9 @@ class LocalTeacher:
         self._prefix = list(prompts[0][:length])
         with torch.inference_mode():
             output = self.model(input_ids=torch.tensor([self._prefix], device=self.model.device))
-        self._prefix_cache = output.past_key_values
+        # the key/value cache is ``cache`` in current transformers (``past_key_values``, which
+        # they warn about, before)
+        self._prefix_cache = output["cache"] if "cache" in output else output["past_key_values"]
         return length
 
     # --- generation -------------------------------------------------------------------------
@@ -126,7 +131,7 @@ class LocalTeacher:
         if prefix:
             cache = copy.deepcopy(self._prefix_cache)
             cache.batch_repeat_interleave(len(prompts))
-            extra["past_key_values"] = cache
+            extra[self._cache_argument] = cache
         sampling = settings.temperature > 0
         device = self.model.device
         with torch.inference_mode():

@@ -1,5 +1,6 @@
 """The Hugging Face Trainer, taught to train several objectives at once and to select models on
-validation accuracy. Only ``compute_loss``, ``evaluate`` and ``log`` are overridden."""
+validation accuracy. Only ``compute_loss``, ``evaluate``, ``log`` and the check after loading the
+best checkpoint are overridden."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ class DistillTrainer(Trainer):
         self.lengths = lengths
         self._objective_loss_sums: dict[str, float] = {}
         self._objective_loss_counts: dict[str, int] = {}
+
+    def _issue_warnings_after_load(self, load_result: Any) -> None:
+        """The Trainer's check after loading a checkpoint, without the false alarm of a tied
+        student: its output layer is the embedding, never saved on its own, so "missing keys
+        ['lm_head.weight']" means nothing; the weights are tied again instead."""
+        # {tied: source} as the model's config ties them (empty for an untied one)
+        tied = set(getattr(self.model, "all_tied_weights_keys", None) or ())
+        missing = [key for key in load_result.missing_keys if key not in tied]
+        if tied & set(load_result.missing_keys):
+            self.model.tie_weights()
+        super()._issue_warnings_after_load(load_result._replace(missing_keys=missing))
 
     def objective_losses(self, model: Any, inputs: Any) -> dict[str, Any]:
         """Mean token cross-entropy of each objective in a batch."""
