@@ -62,10 +62,11 @@ class DistillTrainer(Trainer):
         student: its output layer is the embedding, never saved on its own, so "missing keys
         ['lm_head.weight']" means nothing; the weights are tied again instead."""
         # {tied: source} as the model's config ties them (empty for an untied one)
-        tied = set(getattr(self.model, "all_tied_weights_keys", None) or ())
+        model: Any = self.model
+        tied = set(getattr(model, "all_tied_weights_keys", None) or ())
         missing = [key for key in load_result.missing_keys if key not in tied]
         if tied & set(load_result.missing_keys):
-            self.model.tie_weights()
+            model.tie_weights()
         super()._issue_warnings_after_load(load_result._replace(missing_keys=missing))
 
     def objective_losses(self, model: Any, inputs: Any) -> dict[str, Any]:
