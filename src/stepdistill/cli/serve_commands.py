@@ -84,7 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import os
 
     try:
-        from stepdistill.serving import Predictor, create_app, serve
+        from stepdistill.serving import Predictor, create_app, http_address, serve
     except ImportError:  # fastapi or uvicorn missing
         raise StepdistillError("serving needs: pip install 'stepdistill[serve]'") from None
 
@@ -97,9 +97,8 @@ def run_serve(args: argparse.Namespace) -> int:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
             raise StepdistillError(f"--api-key-env {args.api_key_env}: that variable is not set")
-    shown = f"[{args.host}]" if ":" in args.host else args.host
     print(
-        f"stepdistill: loading {args.model} to serve at http://{shown}:{args.port}",
+        f"stepdistill: loading {args.model} to serve at {http_address(args.host, args.port)}",
         file=sys.stderr,
         flush=True,
     )

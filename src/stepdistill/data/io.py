@@ -116,10 +116,14 @@ def write_json(path: Path, data: Any) -> None:
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     """Write ``rows`` as JSON lines, atomically."""
+    write_lines(path, (json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write ``lines`` (each ending in a newline) as they are, atomically."""
 
     def write(stream: Any) -> None:
-        for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        stream.writelines(lines)
 
     _atomic_write(path, write)
 

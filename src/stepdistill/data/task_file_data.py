@@ -74,8 +74,8 @@ def _label_hint(task_file: TaskFile, rows: list[dict[str, Any]]) -> str:
     shown = ", ".join(f"{value!r} ({counts[value]})" for value in values[:VALUES_SHOWN])
     more = f" and {len(values) - VALUES_SHOWN} more" if len(values) > VALUES_SHOWN else ""
     hint = f"; the column holds {shown}{more}"
-    codes = sorted(values, key=lambda value: int(value) if value.lstrip("-").isdigit() else 0)
     if labels and task_file.task.label_map is None and all(v.lstrip("-").isdigit() for v in values):
+        codes = sorted(values, key=int)
         pairs = ", ".join(f"{code}: {label}" for code, label in zip(codes, labels, strict=False))
         hint += (
             f". They look like codes: map them to the labels with label_map in the task file, "

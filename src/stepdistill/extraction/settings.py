@@ -155,7 +155,8 @@ class TeacherSettings:
 
     def __post_init__(self) -> None:
         check_choices(self)
-        for name in ("n", "concurrency", "batch_size", "max_attempts", "max_tokens"):
+        counts = ("n", "concurrency", "batch_size", "max_attempts", "max_tokens")
+        for name in (*counts, "batch_max_requests", "batch_max_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.timeout <= 0:
@@ -169,9 +170,6 @@ class TeacherSettings:
             raise ValueError(f"limit must be at least 1, got {self.limit}")
         if self.max_exemplars is not None and self.max_exemplars < 1:
             raise ValueError(f"max_exemplars must be at least 1, got {self.max_exemplars}")
-        for name in ("batch_max_requests", "batch_max_bytes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 <= self.batch_discount < 1:
             raise ValueError(f"batch_discount must be in [0, 1), got {self.batch_discount}")
         if not self.batch_poll_seconds > 0:

@@ -22,12 +22,17 @@ __all__ = [
     "create_app",
     "evaluate_folder",
     "export_ctranslate2",
+    "http_address",
     "load_label_predictor",
     "serve",
 ]
 
 # fastapi and uvicorn come with the serve extra: their modules are imported when first asked for
-_LAZY = {"create_app": "stepdistill.serving.app", "serve": "stepdistill.serving.server"}
+_LAZY = {
+    "create_app": "stepdistill.serving.app",
+    "http_address": "stepdistill.serving.server",
+    "serve": "stepdistill.serving.server",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,11 @@ from typing import Any
 import uvicorn
 
 
+def http_address(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class ReadyServer(uvicorn.Server):
     """A uvicorn server that prints its address and "ready" once its sockets are bound
     (uvicorn's own lines stay off, with its access log: one line a request is too many)."""
@@ -22,9 +27,8 @@ class ReadyServer(uvicorn.Server):
         if not self.started:
             return
         host, port = self.servers[0].sockets[0].getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
         print(
-            f"stepdistill: serving {self.model} at http://{shown}:{port} (POST /v1/predict, "
+            f"stepdistill: serving {self.model} at {http_address(host, port)} (POST /v1/predict, "
             "/v1/chat/completions; GET /health): ready",
             file=sys.stderr,
             flush=True,

@@ -156,7 +156,7 @@ class Results:
             self.lines += 1
             try:
                 result = _result_of(json.loads(raw))
-            except (ValueError, UnicodeDecodeError) as bad:
+            except ValueError as bad:  # a UnicodeDecodeError too
                 self.malformed += 1
                 self._note(f"{source}:{number}: malformed ({bad})")
                 continue
@@ -201,9 +201,9 @@ class Results:
 
 def write_lines(path: Path, lines: Sequence[bytes]) -> None:
     """Write a batch input file atomically (a crash never leaves half a file)."""
-    from stepdistill.data.io import write_jsonl
+    from stepdistill.data.io import write_lines as write_text_lines
 
-    write_jsonl(path, (json.loads(line) for line in lines))
+    write_text_lines(path, (line.decode("utf-8") for line in lines))
 
 
 @dataclass

@@ -32,7 +32,7 @@ from stepdistill.teacher.runner import Budget, Pending, RunStats, Unanswered
 logger = logging.getLogger(__name__)
 
 FINISHED = frozenset({"completed", "expired", "cancelled", "failed"})
-METADATA_KEY = "stepdistill_input"  # the batch's own input file id, to find it after a crash
+METADATA_KEY = "stepdistill_input"  # marks a batch as this tool's (with its input file id)
 FIRST_POLL = 1.0  # seconds; doubled after every poll up to ``BatchLimits.poll_seconds``
 
 
@@ -74,6 +74,7 @@ class BatchState:
         self.folder = folder
         self.file = folder / "state.json"
         self.entries: list[dict[str, Any]] = []
+        self._ids: dict[str, set[str]] = {}  # input file -> its custom ids, read once
         if self.file.is_file():
             try:
                 self.entries = json.loads(self.file.read_text(encoding="utf-8"))["batches"]
@@ -89,14 +90,19 @@ class BatchState:
     def new_entry(self, lines: Sequence[bytes], description: str) -> dict[str, Any]:
         name = f"batch-{len(self.entries) + 1:04d}.jsonl"
         write_lines(self.folder / name, lines)
+        self._ids[name] = set(custom_ids(lines))
         entry = {"input": name, "requests": len(lines), "description": description}
         self.entries.append(entry)
         self.save()
         return entry
 
     def ids_of(self, entry: dict[str, Any]) -> set[str]:
-        with open(self.folder / entry["input"], "rb") as handle:
-            return set(custom_ids(handle))
+        """The custom ids of a batch (its input file is read the first time only)."""
+        name = entry["input"]
+        if name not in self._ids:
+            with open(self.folder / name, "rb") as handle:
+                self._ids[name] = set(custom_ids(handle))
+        return self._ids[name]
 
     def unread(self) -> list[dict[str, Any]]:
         """The batches whose results have not been read into the cache yet."""
@@ -177,10 +183,11 @@ class ProviderBatches:
         spent = budget.spent(stats.usage)
         total = Usage(stats.usage.prompt_tokens, stats.usage.completion_tokens)
         total.add(ceiling)
-        if budget.spent(total) > budget.max_cost:
+        at_most = budget.spent(total)
+        if at_most > budget.max_cost:
             raise BudgetReached(
                 f"batch of {len(rest)} requests not submitted: it could cost up to "
-                f"{budget.spent(total) - spent:.4f} ({ceiling.prompt_tokens} prompt tokens "
+                f"{at_most - spent:.4f} ({ceiling.prompt_tokens} prompt tokens "
                 f"estimated, {ceiling.completion_tokens} completion tokens at most), with "
                 f"{spent:.4f} spent already, over max_cost {budget.max_cost:g}; raise max_cost "
                 "or send fewer requests (--limit)"
