@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Nothing in the tests may reach a model hub: local folders and offline wheels only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Runs record their throughput: in the tests, never in the user's own file.
+os.environ["STEPDISTILL_THROUGHPUT"] = str(
+    Path(tempfile.mkdtemp(prefix="stepdistill-tests-")) / "throughput.json"
+)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny.py
 PAPER_DATA = Path(

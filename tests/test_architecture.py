@@ -1,4 +1,5 @@
-"""The package's import graph flows one way: the layers of the README's package map, no cycle."""
+"""The package's import graph flows one way: the layers of the package map (the development
+page of the docs), no cycle."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ PACKAGE = ROOT / "src" / "stepdistill"
 
 
 def readme_rows(marker: str) -> list[list[str]]:
-    """The cells of each row of the README table between ``<!-- MARKER:`` and its end."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The cells of each row of the docs' table between ``<!-- MARKER:`` and its end."""
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
     table = text.split(f"<!-- {marker}:", 1)[1].split(f"<!-- end {marker} -->", 1)[0]
     return [
         [cell.strip() for cell in row.strip().strip("|").split("|")] for row in table.splitlines()
@@ -20,7 +21,7 @@ def readme_rows(marker: str) -> list[list[str]]:
 
 
 def readme_layers() -> dict[str, int]:
-    """Top-level module or folder name -> layer number, from the README's package map."""
+    """Top-level module or folder name -> layer number, from the package map."""
     layers: dict[str, int] = {}
     for cells in readme_rows("layers"):
         if len(cells) >= 2 and cells[0].isdigit():
@@ -79,7 +80,7 @@ def imports(path: Path, known: set[str]) -> set[str]:
 def layer_of(module: str, layers: dict[str, int]) -> int:
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else "errors"  # the package's own __init__: layer 0
-    assert top in layers, f"{module}: top-level name {top!r} is not in the README's package map"
+    assert top in layers, f"{module}: top-level name {top!r} is not in the package map"
     return layers[top]
 
 
@@ -93,7 +94,7 @@ def test_readme_map_names_every_top_level_module():
     tops = {path.stem if path.is_file() else path.name for path in PACKAGE.iterdir()}
     tops = {name for name in tops if not name.startswith(("_", ".")) or name == "__main__"}
     tops -= {"__pycache__"}
-    assert tops <= set(layers), f"not in the README's package map: {sorted(tops - set(layers))}"
+    assert tops <= set(layers), f"not in the package map: {sorted(tops - set(layers))}"
 
 
 def test_no_module_imports_from_a_later_layer():
@@ -140,7 +141,7 @@ def test_the_walker_finds_imports_and_orders_stages():
 
 
 def readme_stages() -> dict[str, str]:
-    """Stage package -> its entry, from the README's table of stage entries."""
+    """Stage package -> its entry, from the docs' table of stage entries."""
     stages: dict[str, str] = {}
     for cells in readme_rows("stages"):
         names = re.findall(r"`([\w.]+)`", cells[0]) if len(cells) >= 3 else []
@@ -164,7 +165,7 @@ def test_stages_are_reached_only_through_their_package():
     stages = readme_stages()
     assert {"extraction", "training", "serving", "experiments", "pipeline"} <= set(stages)
     assert internal_imports(graph(), set(stages)) == []
-    # each entry the README names is what the stage's package offers
+    # each entry the docs name is what the stage's package offers
     import importlib
 
     for stage, entry in stages.items():

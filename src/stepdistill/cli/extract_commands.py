@@ -28,7 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     extract.add_argument("--output", required=True, type=Path, help="teacher JSONL file to write")
     extract.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     extract.add_argument(
-        "--dry-run", action="store_true", help="count requests, tokens and cost only"
+        "--dry-run",
+        action="store_true",
+        help="count requests, tokens and cost, and estimate the duration on this machine "
+        "(from earlier runs' records, else by timing a few requests of a local teacher)",
+    )
+    extract.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="with --dry-run: estimate only from earlier runs' records (ask nothing)",
     )
     extract.add_argument("--json", action="store_true", help="print the report as JSON")
     fields = add_config_options(extract, [("teacher settings", TeacherSettings)])
@@ -142,7 +150,8 @@ def run_extract(args: argparse.Namespace) -> int:
         raise StepdistillError(f"{args.output} exists; pass --overwrite to replace it")
     source = task_source_of(args)
     if args.dry_run:
-        print(json.dumps(extraction_plan(source, settings), indent=2))
+        found = extraction_plan(source, settings, may_calibrate=not args.no_calibration)
+        print(json.dumps(found, indent=2))
         return 0
     cache = settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
     report = run_extraction(source, settings, output=args.output, cache=Path(cache)).report

@@ -26,7 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override a setting, e.g. --set train.student=smollm2-135m (repeatable)",
     )
     run.add_argument(
-        "--dry-run", action="store_true", help="print the plan and the teacher's cost estimate"
+        "--dry-run",
+        action="store_true",
+        help="print the plan: the teacher's requests and cost ceiling, each student's examples, "
+        "and each stage's estimated duration on this machine (from earlier runs' records, else "
+        "from a few timed steps)",
+    )
+    run.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="with --dry-run: estimate only from earlier runs' records (time no steps)",
     )
     run.set_defaults(handler=run_command)
 
@@ -39,7 +48,7 @@ def run_command(args: argparse.Namespace) -> int:
         overrides.append(f"teacher.max_cost={args.max_cost}")
     config = load_pipeline(args.pipeline, output=args.output, overrides=overrides)
     if args.dry_run:
-        print(json.dumps(plan(config), indent=2))
+        print(json.dumps(plan(config, may_calibrate=not args.no_calibration), indent=2))
         return 0
     report = run_pipeline(config)
     print(Path(report["files"]["markdown"]).read_text(encoding="utf-8"))

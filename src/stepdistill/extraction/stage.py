@@ -12,6 +12,7 @@ from typing import Any
 
 from stepdistill.data.task_source import TaskSource
 from stepdistill.evaluation.classes import label_counts
+from stepdistill.extraction.estimate import estimate_extraction, record_extraction
 from stepdistill.extraction.extract import (
     ExtractionConfig,
     ExtractionReport,
@@ -82,10 +83,15 @@ def _prompting(
 
 
 def extraction_plan(
-    source: TaskSource, settings: TeacherSettings, examples: Sequence[Example] | None = None
+    source: TaskSource,
+    settings: TeacherSettings,
+    examples: Sequence[Example] | None = None,
+    *,
+    may_calibrate: bool = True,
 ) -> dict[str, Any]:
-    """The examples, requests, token and cost ceilings an extraction would have, sending
-    nothing (``examples``: the split's, by default)."""
+    """The examples, requests, token and cost ceilings an extraction would have, and its
+    estimated duration here, sending nothing to a paid teacher (``examples``: the split's, by
+    default; ``may_calibrate``: an in-process teacher may be timed on a few requests)."""
     examples = split_examples(source, settings) if examples is None else examples
     style, exemplars, config = _prompting(source, settings)
     hint = config.shown_hint if config.mode.hint_first else None
@@ -102,6 +108,8 @@ def extraction_plan(
             config.zero_shot,
         )
         plan["rationalization_max_requests"] = again["requests"]
+    found = estimate_extraction(settings, requests, plan["requests"], may_calibrate=may_calibrate)
+    plan["duration"] = found.to_dict()
     return plan
 
 
@@ -142,6 +150,7 @@ def run_extraction(
     style, exemplars, config = _prompting(source, settings)
     started = time.perf_counter()
     teacher = settings.make_teacher()
+    setup = time.perf_counter() - started
     records, report = extract(
         source.task,
         examples,
@@ -158,6 +167,7 @@ def run_extraction(
     )
     report.cost = settings.cost(report.usage.prompt_tokens, report.usage.completion_tokens)
     seconds = time.perf_counter() - started
+    record_extraction(settings, report.sent, seconds, setup)
     return ExtractionRun(
         records, report, config.zero_shot, len(exemplars), seconds, samples(examples, records)
     )

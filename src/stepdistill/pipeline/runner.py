@@ -15,6 +15,7 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,11 @@ from stepdistill.evaluation.classes import coverage_warnings
 from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig, StudentRun
+from stepdistill.pipeline.progress import RunProgress
 from stepdistill.pipeline.report import ReportView, pipeline_view
 from stepdistill.reports import write_report
-from stepdistill.training import RunSettings, TrainConfig
+from stepdistill.throughput import Estimate, fixed_estimate, record_fixed, total
+from stepdistill.training import RunSettings, TrainConfig, step_clock
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +101,8 @@ class PipelineRun:
             "fingerprint"
         ) == self.teacher_fingerprint()
 
-    def extraction_plan(self) -> dict[str, Any]:
-        return extraction_plan(self.source, self.teacher)
+    def extraction_plan(self, *, may_calibrate: bool = False) -> dict[str, Any]:
+        return extraction_plan(self.source, self.teacher, may_calibrate=may_calibrate)
 
     def extract(self) -> dict[str, Any]:
         extraction = run_extraction(
@@ -161,7 +164,58 @@ class PipelineRun:
         teacher_file = self.output / TEACHER_FILE if self.config.teacher else None
         return self.config.train.run_settings(teacher_file, resume=resume)
 
-    def train(self, student: StudentRun) -> dict[str, Any]:
+    def training_estimate(self, student: StudentRun, *, may_calibrate: bool) -> Estimate:
+        """How long training ``student`` will take here (before the teacher has run:
+        with rationales of a typical length assumed)."""
+        from stepdistill.training import estimate_training
+
+        before_teacher = self.config.teacher is not None and not self.extraction_done()
+        settings = self.run_settings(resume=False)
+        return estimate_training(
+            self.source,
+            student.entry.method,
+            self.config.train.config(student.entry, student.seed),
+            self.config.train.student,
+            replace(settings, teacher_file=None) if before_teacher else settings,
+            may_calibrate=may_calibrate,
+            stand_in=before_teacher,
+        )
+
+    def estimates(self, *, may_calibrate: bool) -> dict[str, Estimate]:
+        """Every stage's estimated duration on this machine, in run order (a done stage:
+        nothing; ``may_calibrate``: time a few steps where nothing is recorded)."""
+        found: dict[str, Estimate] = {}
+        if self.config.teacher is not None:
+            found["extract"] = (
+                Estimate.nothing()
+                if self.extraction_done()
+                else Estimate.from_dict(
+                    self.extraction_plan(may_calibrate=may_calibrate)["duration"]
+                )
+            )
+        for student in self.config.train.students():
+            name = student.name
+            found[f"train {name}"] = (
+                Estimate.nothing()
+                if has_metrics(self.student_folder(name))
+                else self.training_estimate(student, may_calibrate=may_calibrate)
+            )
+            if self.config.export_quantization:
+                found[f"export {name}"] = (
+                    Estimate.nothing()
+                    if is_model_folder(self.export_folder(name))
+                    else fixed_estimate("export", self.export_workload())
+                )
+        found["report"] = fixed_estimate("report", {})
+        return found
+
+    def export_workload(self) -> dict[str, Any]:
+        return {
+            "student": self.config.train.student,
+            "quantization": self.config.export_quantization,
+        }
+
+    def train(self, student: StudentRun, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         from stepdistill.training import train_on_task
 
         stage = self.config.train
@@ -174,6 +228,7 @@ class PipelineRun:
             output_dir=folder,
             # a killed run continues from its last checkpoint
             run=self.run_settings(resume=folder.exists()),
+            callbacks=callbacks,
         )
         return result.metrics
 
@@ -186,19 +241,23 @@ class PipelineRun:
         from stepdistill.serving import export_ctranslate2
 
         quantization = self.config.export_quantization or "int8"
+        started = time.perf_counter()
         folder = export_ctranslate2(
             self.student_folder(name),
             self.export_folder(name),
             quantization=quantization,
             overwrite=True,  # only ever a folder this pipeline started and did not finish
         )
+        record_fixed("export", self.export_workload(), time.perf_counter() - started)
         return {"folder": str(folder), "quantization": self.config.export_quantization}
 
 
-def plan(config: PipelineConfig) -> dict[str, Any]:
-    """What a run would do, stage by stage, without doing it (with the teacher's request count
-    and cost estimate)."""
+def plan(config: PipelineConfig, *, may_calibrate: bool = True) -> dict[str, Any]:
+    """What a run would do, stage by stage, without doing it: the teacher's request count and
+    cost ceiling, each student's examples, and each stage's estimated duration on this machine
+    (from recorded runs, else, with ``may_calibrate``, from a few timed steps)."""
     run = PipelineRun(config)
+    durations = run.estimates(may_calibrate=may_calibrate)
     stages: dict[str, Any] = {}
     if config.teacher is not None:
         stages["extract"] = {
@@ -222,7 +281,15 @@ def plan(config: PipelineConfig) -> dict[str, Any]:
                 "status": "done" if exported else "todo",
                 "folder": str(run.export_folder(name)),
             }
-    return {"pipeline": config.origin, "output": str(config.output), "stages": stages}
+    stages["report"] = {"status": "todo"}
+    for name, found in durations.items():
+        stages[name]["duration"] = found.to_dict()
+    return {
+        "pipeline": config.origin,
+        "output": str(config.output),
+        "duration": total(durations.values()).to_dict(),
+        "stages": stages,
+    }
 
 
 def clear_output(output: Path, inputs: Sequence[Path] = ()) -> None:
@@ -327,6 +394,7 @@ def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) ->
     started = time.perf_counter()
     run = PipelineRun(config)
     run.check_output()
+    progress = RunProgress(run.estimates(may_calibrate=False))
     run.output.mkdir(parents=True, exist_ok=True)
     run.save_state()
     report: dict[str, Any] = {
@@ -336,37 +404,52 @@ def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) ->
         "student": config.train.student,
     }
     if config.teacher is not None:
+        progress.begin("extract")
         if run.extraction_done():
             logger.info("extract: done already (%s)", run.output / TEACHER_FILE)
             report["extract"] = {**run.state["stages"]["extract"]["report"], "skipped": True}
         else:
             logger.info("extract: teacher %s", config.teacher.teacher)
             report["extract"] = run.extract()
+            progress.update(run.estimates(may_calibrate=False))
+        progress.end("extract")
     report["students"] = {}
     report["skipped_students"] = {}
     for student in config.train.students():
         name = student.name
+        progress.begin(f"train {name}")
         if run.check_trained(name, config.train.config(student.entry, student.seed)):
             logger.info("train %s: done already", name)
             metrics = {**read_metrics(run.student_folder(name)), "skipped": True}
         else:
             logger.info("train %s: %s", name, student.entry.method)
             try:
-                metrics = run.train(student)
+                metrics = run.train(student, [step_clock(progress.advance)])
             except NoUsableExamples as error:
                 logger.warning("train %s: not trained: %s", name, error)
                 report["skipped_students"][name] = str(error)
+                progress.end(f"train {name}")
+                if config.export_quantization:
+                    progress.end(f"export {name}")  # nothing to export
                 continue
+            progress.update(run.estimates(may_calibrate=False))
+        progress.end(f"train {name}")
         report["students"][name] = metrics
         if config.export_quantization:
+            progress.begin(f"export {name}")
             if is_model_folder(run.export_folder(name)):
                 exported = {"folder": str(run.export_folder(name)), "skipped": True}
             else:
                 logger.info("export %s: %s", name, config.export_quantization)
                 exported = run.export(name)
             report["students"][name]["export"] = exported
+            progress.end(f"export {name}")
+    progress.begin("report")
+    reported = time.perf_counter()
     report.update(verdicts(run, report["students"]))
     report["seconds"] = round(time.perf_counter() - started, 1)
     written, markdown = view(report, config)
     files = write_report(run.output, written, markdown)
+    record_fixed("report", {}, time.perf_counter() - reported)
+    progress.end("report")
     return {**written, "files": files}

@@ -33,6 +33,8 @@ class TeacherBackend:
         max_concurrency: Requests it can usefully take at once (None: no limit of its own).
         batches: Its requests can be written as OpenAI batch lines (provider batch jobs and
             batch files for offline engines).
+        in_process: It runs in this process and asking it costs nothing, so that a dry run
+            may time a few requests to estimate an extraction.
     """
 
     build: Callable[..., Teacher]
@@ -40,6 +42,7 @@ class TeacherBackend:
     chat_only: bool = False
     max_concurrency: int | None = None
     batches: bool = False
+    in_process: bool = False
 
     def concurrency(self, requested: int) -> int:
         """``requested`` capped at what this backend can use."""
@@ -69,7 +72,8 @@ TEACHER_BACKENDS.register(
 )
 # one model in this process, batching the requests in flight; its chat template is its format
 TEACHER_BACKENDS.register(
-    "local", TeacherBackend(_local, frozenset({"seed", "batch_size"}), chat_only=True)
+    "local",
+    TeacherBackend(_local, frozenset({"seed", "batch_size"}), chat_only=True, in_process=True),
 )
 
 DEFAULT_TEACHER = "local:smollm2-135m"

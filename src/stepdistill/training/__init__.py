@@ -4,6 +4,8 @@ data into a trained folder (``train_on_task``; ``train_student`` when the data i
 Everything outside this package imports from here, never from its modules.
 """
 
+from typing import Any
+
 from stepdistill.training.config import (
     RunSettings,
     SingleTaskConfig,
@@ -11,9 +13,19 @@ from stepdistill.training.config import (
     StepByStepConfig,
     TrainConfig,
 )
+from stepdistill.training.estimate import estimate_training
 from stepdistill.training.label_predictor import Engine, LabelPredictor
 from stepdistill.training.methods import METHODS, TrainingMethod, get_method, make_config
 from stepdistill.training.run import TrainResult, planned_examples, train_on_task, train_student
+
+
+def step_clock(hook: Any = None) -> Any:
+    """A Trainer callback timing each step and telling ``hook(step, max_steps)`` after it
+    (imported only when wanted: it loads transformers' trainer)."""
+    from stepdistill.training.clock import StepClock
+
+    return StepClock(hook)
+
 
 __all__ = [
     "METHODS",
@@ -26,9 +38,11 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingMethod",
+    "estimate_training",
     "get_method",
     "make_config",
     "planned_examples",
+    "step_clock",
     "train_on_task",
     "train_student",
 ]

@@ -36,6 +36,7 @@ from stepdistill.training.label_predictor import LabelPredictor
 from stepdistill.training.methods import TrainingMethod, get_method
 from stepdistill.training.output import is_main_process, prepare_output_dir
 from stepdistill.training.sampling import GroupingKey
+from stepdistill.training.speed import record_training
 
 if TYPE_CHECKING:  # the trainer imports transformers' Trainer: only when training
     from stepdistill.training.trainer import DistillTrainer
@@ -68,6 +69,7 @@ class ValidationAccuracy:
         self.predictor = predictor
         self.examples = examples
         self.seconds = 0.0
+        self.predictions = 0
         self.trainer: Any = None  # set once the trainer exists
 
     def __call__(self, model: Any) -> dict[str, float]:
@@ -75,6 +77,7 @@ class ValidationAccuracy:
         with full_parameters(self.trainer):
             accuracy, _ = self.predictor.accuracy(self.examples)
         self.seconds += time.perf_counter() - started
+        self.predictions += len(self.examples)
         return {"accuracy": accuracy}
 
 
@@ -101,6 +104,7 @@ def train_student(
     run: RunSettings = DEFAULT_RUN,
     data_info: dict[str, Any] | None = None,
     inputs: Sequence[str | Path] = (),
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """Train a student with ``method`` on ``data`` and save it, evaluated, to ``output_dir``.
 
@@ -115,6 +119,7 @@ def train_student(
     ``max_valid_examples`` apply here (``data`` is already chosen: ``train_on_task`` applies
     the others). ``inputs``: the run's input
     files and folders, which ``overwrite`` never deletes (a local student folder is one anyway).
+    ``callbacks``: Trainer callbacks (a ``StepClock`` for progress or timing).
 
     Raises:
         NoUsableExamples: no training example is usable by this method (nothing written).
@@ -148,7 +153,14 @@ def train_student(
     )
     validation = ValidationAccuracy(predictor, valid)
     trainer = make_trainer(
-        training_method, config, student, mode, encoded, output, validation if valid else None
+        training_method,
+        config,
+        student,
+        mode,
+        encoded,
+        output,
+        validation if valid else None,
+        callbacks,
     )
     validation.trainer = trainer
     metrics = {
@@ -162,6 +174,8 @@ def train_student(
         else None,
         **run_training(trainer, output / CHECKPOINTS, config, run.resume, validation),
         "validation_size": len(valid),
+        "validation_seconds": round(validation.seconds, 2),
+        "validation_predictions": validation.predictions,
     }
     # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
     trainer.save_model(str(output))
@@ -171,6 +185,7 @@ def train_student(
         tested = time.perf_counter() - started
     # what the deployed student costs: its size and its label predictions per second here
     metrics["student_parameters"] = sum(p.numel() for p in student.model.parameters())
+    metrics["test_seconds"] = round(tested, 2)
     metrics["test_predictions_per_second"] = (
         round(metrics["test_size"] / tested, 3) if metrics.get("test_size") and tested else None
     )
@@ -261,6 +276,7 @@ def make_trainer(
     encoded: TrainingItems,
     output: Path,
     evaluator: ValidationAccuracy | None,
+    callbacks: Sequence[Any] = (),
 ) -> DistillTrainer:
     """A ``DistillTrainer`` over the encoded items, selecting models on ``evaluator``."""
     from stepdistill.training.trainer import DistillTrainer
@@ -288,6 +304,7 @@ def make_trainer(
         evaluator=evaluator,
         kind=student.kind,
         lengths=encoded.lengths if config.group_by_length else None,
+        callbacks=list(callbacks) or None,
     )
 
 
@@ -468,20 +485,23 @@ def train_on_task(
     student: str | Student,
     output_dir: str | Path,
     run: RunSettings = DEFAULT_RUN,
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """The training stage's entry: ``train_student`` on a task's own data (a task file, or a
     paper task's folder), subsampled and cut as ``run`` says, with the teacher records of
     ``run.teacher_file`` in place of any shipped ones; the trained folder records where the
     data was, so that it can be evaluated again with nothing repeated.
 
-    The data is read and checked before anything is written.
+    The data is read and checked before anything is written. The run's throughput is kept
+    for later estimates (``stepdistill.throughput``); ``callbacks`` go to the Trainer.
     """
+    started = time.perf_counter()
     if isinstance(student, str):
         student = load_student(student)
     separator = separator_of(student.tokenizer)
     data = run_data(source, run, separator)
     teacher_file = run.teacher_file
-    return train_student(
+    result = train_student(
         data=data,
         method=method,
         config=config,
@@ -497,4 +517,9 @@ def train_on_task(
             "teacher_file": str(teacher_file) if teacher_file else None,
         },
         inputs=[*source.input_paths(), *([teacher_file] if teacher_file else [])],
+        callbacks=callbacks,
     )
+    if is_main_process():
+        wall = time.perf_counter() - started
+        record_training(student.name, method, config, result.metrics, wall)
+    return result
