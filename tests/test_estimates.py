@@ -32,7 +32,9 @@ def throughput(tmp_path, monkeypatch):
 def dry_run(path, capsys, *extra: str) -> dict:
     capsys.readouterr()
     assert main(["run", str(path), "--dry-run", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1].startswith("estimated duration: about ")
+    return json.loads(captured.out)
 
 
 def test_the_dry_runs_estimate_is_within_a_factor_of_two_of_the_run(
@@ -52,7 +54,7 @@ def test_the_dry_runs_estimate_is_within_a_factor_of_two_of_the_run(
     for name in ("train standard", "train step-by-step"):
         found = stages[name]["duration"]
         assert found["source"] == CALIBRATED and found["seconds"] > 0
-        assert "30 steps" in found["note"] and "rationales of about" in found["note"]
+        assert "30 steps" in found["note"] and "before the teacher" in found["note"]
     assert stages["report"]["duration"]["source"] == "unknown"  # known after a first run
     assert plan["duration"]["within_factor"] == 2.0
     estimated = plan["duration"]["seconds"]
@@ -66,7 +68,7 @@ def test_the_dry_runs_estimate_is_within_a_factor_of_two_of_the_run(
     lines = [r.getMessage() for r in caplog.records if r.name == "stepdistill.pipeline.progress"]
     assert lines[0].startswith("progress 0%: extract, stage 1 of 4")
     assert any("train standard" in line and "left" in line for line in lines)
-    assert lines[-1].startswith("progress 100%: between stages, stage 4 of 4")
+    assert lines[-1].startswith("progress 100%: all 4 stages done in ")
 
     # a run records what it measured: the next dry run estimates from it, timing nothing
     again = dry_run(path, capsys, "--output", str(tmp_path / "again"), "--no-calibration")
@@ -87,9 +89,11 @@ def test_extract_dry_run_never_asks_a_paid_teacher(tmp_path, throughput, capsys)
         )
         == 0
     )
-    duration = json.loads(capsys.readouterr().out)["duration"]
+    captured = capsys.readouterr()
+    duration = json.loads(captured.out)["duration"]
     assert duration["source"] == "unknown" and "paid teacher is not asked" in duration["note"]
     assert not throughput.exists()
+    assert "estimated duration: unknown (no record of this teacher" in captured.err
 
 
 def test_records_keep_the_newest_real_runs_and_bound_the_estimate_by_their_spread(throughput):

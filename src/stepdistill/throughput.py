@@ -170,6 +170,14 @@ class Estimate:
         where = runs if source == RECORDED else "a calibration on this machine"
         return cls(sum(values) / len(values), source, factor, f"{where}{note}")
 
+    def line(self) -> str:
+        """``about 4 min 10 s (calibrated here; may be off by 2x either way)``, for people."""
+        if self.seconds is None:
+            return f"unknown ({self.note})" if self.note else "unknown"
+        bound = f"; may be off by {self.factor:.2g}x either way" if self.factor else ""
+        note = f"; {self.note}" if self.note else ""
+        return f"about {duration_text(self.seconds)} ({self.source} here{bound}{note})"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "seconds": None if self.seconds is None else round(self.seconds, 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_extract(args: argparse.Namespace) -> int:
     from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
+    from stepdistill.throughput import Estimate
 
     overrides = config_overrides(args, args.teacher_fields)
     settings = TeacherSettings.from_options(overrides, "extract")
@@ -152,6 +154,8 @@ def run_extract(args: argparse.Namespace) -> int:
     if args.dry_run:
         found = extraction_plan(source, settings, may_calibrate=not args.no_calibration)
         print(json.dumps(found, indent=2))
+        duration = Estimate.from_dict(found["duration"]).line()
+        print(f"estimated duration: {duration}", file=sys.stderr)
         return 0
     cache = settings.cache or args.output.with_name(args.output.name + ".cache.sqlite")
     report = run_extraction(source, settings, output=args.output, cache=Path(cache)).report

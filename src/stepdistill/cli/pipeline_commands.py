@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -42,13 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from stepdistill.pipeline import load_pipeline, plan, run_pipeline
+    from stepdistill.throughput import Estimate
 
     overrides = list(args.set)
     if args.max_cost is not None:
         overrides.append(f"teacher.max_cost={args.max_cost}")
     config = load_pipeline(args.pipeline, output=args.output, overrides=overrides)
     if args.dry_run:
-        print(json.dumps(plan(config, may_calibrate=not args.no_calibration), indent=2))
+        found = plan(config, may_calibrate=not args.no_calibration)
+        print(json.dumps(found, indent=2))
+        duration = Estimate.from_dict(found["duration"]).line()
+        print(f"estimated duration: {duration}", file=sys.stderr)
         return 0
     report = run_pipeline(config)
     print(Path(report["files"]["markdown"]).read_text(encoding="utf-8"))

@@ -16,7 +16,12 @@ from stepdistill.extraction.extract import (
 from stepdistill.extraction.filters import FILTERS, apply_filters, parse_filter
 from stepdistill.extraction.judge import JudgeReport, judge_records, score_agreement
 from stepdistill.extraction.settings import TeacherSettings, estimate, prompting
-from stepdistill.extraction.stage import ExtractionRun, extraction_plan, run_extraction
+from stepdistill.extraction.stage import (
+    ExtractionRun,
+    extraction_plan,
+    run_extraction,
+    split_examples,
+)
 from stepdistill.extraction.teacher_file import attach_teacher_records, read_teacher_file
 from stepdistill.extraction.vote import majority_vote
 
@@ -43,4 +48,5 @@ __all__ = [
     "reasoning_requests",
     "run_extraction",
     "score_agreement",
+    "split_examples",
 ]

@@ -15,7 +15,8 @@ EVERY_SECONDS = 30.0  # a line within a stage at most this often (and at each st
 
 class RunProgress:
     """Where a run is among its stages: ``begin``, ``advance`` (a share of the stage) and
-    ``end`` each stage; each logs one line (within a stage, at most every ``EVERY_SECONDS``)."""
+    ``end`` each stage; a stage's beginning logs one line, so does the last one's end, and
+    within a stage a line comes at most every ``EVERY_SECONDS``."""
 
     def __init__(self, estimates: dict[str, Estimate], every: float = EVERY_SECONDS) -> None:
         self.estimates = dict(estimates)
@@ -50,7 +51,8 @@ class RunProgress:
             self.spent += time.perf_counter() - self.stage_started
         self.finished.add(stage)
         self.current, self.share, self.detail = None, 0.0, ""
-        self.log()
+        if self.finished >= set(self.estimates):  # the next stage's begin says the rest
+            self.log()
 
     def _seconds(self, stage: str) -> float | None:
         return self.estimates.get(stage, Estimate.unknown("")).seconds
@@ -68,7 +70,10 @@ class RunProgress:
         # the run's pace so far: its real seconds per estimated second
         pace = spent / done if done > 0 and spent > 0 else 1.0
         left = max(0.0, planned - done) * pace
-        unknown = [name for name in self.estimates if name not in known]
+        if self.finished >= set(self.estimates):
+            took = duration_text(time.perf_counter() - self.started_at)
+            return f"progress 100%: all {len(self.estimates)} stages done in {took}"
+        unknown = [n for n in self.estimates if n not in known and n not in self.finished]
         if unknown:
             left_text = (
                 f"about {duration_text(left)} left and {len(unknown)} stage(s) not estimated"

@@ -29,7 +29,12 @@ from stepdistill.comparisons import (
 from stepdistill.data.io import write_json
 from stepdistill.errors import NoUsableExamples, StepdistillError
 from stepdistill.evaluation.classes import coverage_warnings
-from stepdistill.extraction import TeacherSettings, extraction_plan, run_extraction
+from stepdistill.extraction import (
+    TeacherSettings,
+    extraction_plan,
+    run_extraction,
+    split_examples,
+)
 from stepdistill.models.folder import has_metrics, is_model_folder, read_info, read_metrics
 from stepdistill.pipeline.config import PipelineConfig, StudentRun
 from stepdistill.pipeline.progress import RunProgress
@@ -171,6 +176,11 @@ class PipelineRun:
 
         before_teacher = self.config.teacher is not None and not self.extraction_done()
         settings = self.run_settings(resume=False)
+        explained = (
+            {example.id for example in split_examples(self.source, self.teacher)}
+            if before_teacher
+            else None
+        )
         return estimate_training(
             self.source,
             student.entry.method,
@@ -178,7 +188,7 @@ class PipelineRun:
             self.config.train.student,
             replace(settings, teacher_file=None) if before_teacher else settings,
             may_calibrate=may_calibrate,
-            stand_in=before_teacher,
+            explained=explained,
         )
 
     def estimates(self, *, may_calibrate: bool) -> dict[str, Estimate]:

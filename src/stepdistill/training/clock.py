@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +31,10 @@ class StepClock(TrainerCallback):
             self.hook(state.global_step, state.max_steps)
 
     def steady_step_seconds(self) -> float | None:
-        """The median step after the first (which also pays one-time set-up costs)."""
+        """The fastest step after the first: the first pays one-time set-up costs, the next
+        ones are still warming up, and another process can only slow a step down (so the
+        fastest is the one closest to a long run's steady pace)."""
         times = [self.started, *self.ends]
         durations = [end - start for start, end in itertools.pairwise(times)]
         steady = durations[1:] or durations
-        return statistics.median(steady) if steady else None
+        return min(steady) if steady else None

@@ -9,20 +9,21 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import NoUsableExamples
-from stepdistill.schema import TeacherRecord
+from stepdistill.schema import Example, TeacherRecord
 from stepdistill.throughput import CALIBRATED, Estimate, Measurement, ThroughputLog
 from stepdistill.training.config import RunSettings, TrainConfig
 from stepdistill.training.speed import KIND, TrainingWork, training_workload
 
 logger = logging.getLogger(__name__)
 
-CALIBRATION_STEPS = 3  # the first pays set-up costs; the median of the rest is the step time
+CALIBRATION_STEPS = 4  # the first pays set-up costs; the fastest of the rest is the step
 PROBE_PREDICTIONS = 8
 # a rationale the teacher has not written yet is stood in by one of about this many words
 STAND_IN_WORDS = 60
@@ -51,30 +52,41 @@ def training_work(
     return TrainingWork(steps=steps, predictions=evaluations * len(valid) + tested)
 
 
-def with_stand_in_rationales(data: TaskData) -> TaskData:
-    """The data with a rationale of typical length for every training example (a teacher
-    that has not run yet), so that every objective's step is timed."""
+def with_stand_in_rationales(data: TaskData, explained: Collection[str]) -> TaskData:
+    """The data with a rationale of typical length for each training example the teacher will
+    explain (``explained``: their ids), as if it kept every one: an upper bound."""
     stand_in = " ".join(["because"] * STAND_IN_WORDS)
     train = [
         replace(
             example,
             teacher=TeacherRecord(example.id, stand_in, example.label, example.label is not None),
         )
+        if example.id in explained
+        else example
         for example in data["train"]
     ]
     return replace(data, splits={**data.splits, "train": train})
 
 
+def spread_sample(examples: Sequence[Example], count: int) -> list[Example]:
+    """``count`` examples taken evenly across ``examples``, so that the share of examples with
+    a rationale (and their lengths) is the run's, not that of its first rows."""
+    if len(examples) <= count:
+        return list(examples)
+    stride = len(examples) / count
+    return [examples[int(i * stride)] for i in range(count)]
+
+
 def calibrate(data: TaskData, method: str, config: TrainConfig, student: str) -> Measurement:
     """A few real training steps and label predictions of ``student``, timed: the step time
-    (median after the first), the time per prediction, and the fixed costs (loading the
+    (the fastest after the first), the time per prediction, and the fixed costs (loading the
     student, the first step's set-up, saving)."""
     from stepdistill.training.clock import StepClock
     from stepdistill.training.run import train_student
     from stepdistill.training.trainer import DistillTrainer  # noqa: F401  (imported untimed)
 
     batch = config.per_device_batch_size * config.gradient_accumulation_steps
-    train = list(data["train"])[: batch * CALIBRATION_STEPS]
+    train = spread_sample(data["train"], batch * CALIBRATION_STEPS)
     source = data.splits.get("test") or data.splits.get("valid") or train
     probe = [replace(example, label=example.label or "?") for example in source[:PROBE_PREDICTIONS]]
     small = TaskData(task=data.task, splits={"train": train, "test": probe})
@@ -117,17 +129,18 @@ def estimate_training(
     run: RunSettings,
     *,
     may_calibrate: bool = True,
-    stand_in: bool = False,
+    explained: Collection[str] | None = None,
 ) -> Estimate:
     """The training stage's duration (``run``: its data settings): from this machine's
     records of the workload, else from a calibration now (kept, so that the next dry run is
-    instant) unless ``may_calibrate`` is off. ``stand_in``: the teacher has not run yet;
-    rationales of a typical length are assumed."""
+    instant) unless ``may_calibrate`` is off. ``explained``: the teacher has not run yet and
+    will explain the examples of these ids; each is assumed to get a rationale of a typical
+    length (an upper bound)."""
     from stepdistill.training.run import run_data
 
     data = run_data(source, run)
-    if stand_in:
-        data = with_stand_in_rationales(data)
+    if explained is not None:
+        data = with_stand_in_rationales(data, set(explained))
     try:
         work = training_work(data, method, config, run)
     except NoUsableExamples as error:
@@ -140,8 +153,11 @@ def estimate_training(
         log.record(KIND, workload, measurement)
         measurements = [measurement]
     what = f": {work.steps} steps, {work.predictions} predictions"
-    if stand_in:
-        what += f"; rationales of about {STAND_IN_WORDS} words assumed"
+    if explained is not None:
+        what += (
+            f"; before the teacher: a rationale of about {STAND_IN_WORDS} words assumed for each "
+            "example it will explain"
+        )
     if not measurements:
         return Estimate.unknown("no record of this workload on this machine" + what)
     return Estimate.from_measurements(measurements, work.seconds, what)
