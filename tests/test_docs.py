@@ -4,6 +4,7 @@ show exists: it exits 0 on ``--help``."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -15,22 +16,27 @@ from stepdistill.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# `stepdistill WORD [WORD]`, in a code block or inline code: the command and a subcommand
-COMMAND = re.compile(r"(?:^|[\s`(/])stepdistill ([a-z][a-z-]*)(?: ([a-z][a-z-]*)\b(?![./]))?")
+# a line of code that starts with a command: `stepdistill WORD [WORD]` (after `$ `,
+# `.venv/bin/` or `usage: `), the command and perhaps a subcommand
+COMMAND = re.compile(
+    r"^\s*(?:\$ |usage: )?(?:\.venv/bin/)?stepdistill ([a-z][a-z-]*)(?: ([a-z][a-z-]*)\b(?![./]))?"
+)
 
 
-def code_of(text: str) -> str:
-    """The fenced blocks and the inline code spans of a Markdown page."""
+def code_lines(text: str) -> list[str]:
+    """The lines of the fenced blocks and the inline code spans of a Markdown page."""
     fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.M | re.S)
     prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.M | re.S)
-    return "\n".join([*fenced, *re.findall(r"`([^`\n]+)`", prose)])
+    lines = [line for block in fenced for line in block.splitlines()]
+    return lines + re.findall(r"`([^`\n]+)`", prose)
 
 
 def shown_commands() -> set[tuple[str, ...]]:
     found = set()
     for page in PAGES:
-        for match in COMMAND.finditer(code_of(page.read_text(encoding="utf-8"))):
-            found.add(tuple(word for word in match.groups() if word))
+        for line in code_lines(page.read_text(encoding="utf-8")):
+            if match := COMMAND.match(line):
+                found.add(tuple(word for word in match.groups() if word))
     return found
 
 
@@ -76,9 +82,31 @@ def test_every_command_shown_exits_0_on_help(words, capsys):
     nested = subcommands(command[words[0]])
     # a second word is a subcommand where the command has them, else an argument
     words = words if nested else words[:1]
-    if nested:
-        assert len(words) == 2 and words[1] in nested, f"stepdistill {' '.join(words)}"
+    if len(words) == 2:
+        assert words[1] in nested, f"stepdistill {' '.join(words)}: no such subcommand"
     with pytest.raises(SystemExit) as exit_:
         main([*words, "--help"])
     assert exit_.value.code == 0, capsys.readouterr().err
     assert "usage: stepdistill" in capsys.readouterr().out
+
+
+def test_the_quickstarts_files_exist_and_its_pipeline_plans(tmp_path, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(examples/[\w./-]+\.(?:yaml|jsonl|csv))", readme))
+    assert "examples/quickstart/pipeline.yaml" in named
+    assert all((ROOT / path).is_file() for path in named), named
+    pipeline = str(ROOT / "examples" / "quickstart" / "pipeline.yaml")
+    args = ["run", pipeline, "--dry-run", "--no-calibration", "--output", str(tmp_path / "q")]
+    assert main(args) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["stages"]["extract"]["requests"] == 48
+    assert set(plan["stages"]) == {"extract", "train standard", "train step-by-step", "report"}
+
+
+def test_the_options_page_is_current():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from options_page import PAGE, page
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert PAGE.read_text(encoding="utf-8") == page(), "run: python scripts/options_page.py"

@@ -174,7 +174,7 @@ class Estimate:
         """``about 4 min 10 s (calibrated here; may be off by 2x either way)``, for people."""
         if self.seconds is None:
             return f"unknown ({self.note})" if self.note else "unknown"
-        bound = f"; may be off by {self.factor:.2g}x either way" if self.factor else ""
+        bound = f"; may be off by {self.factor:.3g}x either way" if self.factor else ""
         note = f"; {self.note}" if self.note else ""
         return f"about {duration_text(self.seconds)} ({self.source} here{bound}{note})"
 

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluation of every method, export), skipping what is complete, so that the same "
         "command resumes a run that was stopped.",
     )
-    run.add_argument("pipeline", type=Path, help="pipeline YAML (see the README)")
+    run.add_argument("pipeline", type=Path, help="pipeline YAML (see docs/tasks.md)")
     run.add_argument("--output", type=Path, help="override the pipeline's output folder")
     run.add_argument("--max-cost", type=float, help="override teacher.max_cost")
     run.add_argument(
