@@ -3,6 +3,7 @@ and choices, and everything else (CLI options, help, validation) is derived from
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, Field, field, fields
 from typing import Any
 
@@ -23,7 +24,7 @@ def setting(
             instance).
         help: One line for ``--help`` (the default is appended there).
         alias: A short flag besides ``--field-name`` (``--lr``).
-        choices: The values allowed, checked by the CLI and by ``check_choices``.
+        choices: The values allowed, checked by the CLI and by ``check_settings``.
         trainer_argument: The ``TrainingArguments`` argument the value is passed to as is.
         repeatable: A list setting given by repeating its flag (``--filter a --filter b``).
     """
@@ -49,8 +50,10 @@ def default_of(config_field: Field) -> Any:
     return None
 
 
-def check_choices(config: Any) -> None:
-    """Raise ValueError naming the field when a value is not one of its field's choices."""
+def check_settings(config: Any) -> None:
+    """Raise ValueError naming the field: a value that is not one of its field's choices, or
+    a number that is not finite (``nan`` and ``inf`` are never a setting's meaning; a run on
+    them ends with loss 0.0 and accuracy 0.0, or every request timed out at once)."""
     for config_field in fields(config):
         choices = config_field.metadata.get("choices")
         value = getattr(config, config_field.name)
@@ -58,3 +61,5 @@ def check_choices(config: Any) -> None:
         for item in values:
             if choices and item not in choices:
                 raise ValueError(f"{config_field.name} must be one of {choices}, got {item!r}")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{config_field.name} must be a finite number, got {item}")

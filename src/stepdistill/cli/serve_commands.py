@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="serve a trained student over HTTP")
     serve.add_argument("--model", required=True, type=Path, help="folder written by train")
     serve.add_argument("--host", default="127.0.0.1", help="(default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="(default: 8000)")
+    serve.add_argument("--port", type=port_number, default=8000, help="(default: 8000)")
     serve.add_argument(
         "--api-key-env",
         help="environment variable holding a key that every endpoint but /health requires "
@@ -144,3 +144,14 @@ def run_export(args: argparse.Namespace) -> int:
         write_json(output / "export_report.json", report)
     print(json.dumps(report, indent=2))
     return 0
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1 to 65535 (an argparse type: anything else is a usage error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {port}")
+    return port

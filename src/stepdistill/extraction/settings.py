@@ -23,7 +23,7 @@ from stepdistill.prompts import (
     load_judge,
     style_for,
 )
-from stepdistill.settings import check_choices, setting
+from stepdistill.settings import check_settings, setting
 from stepdistill.teacher import (
     DEFAULT_TEACHER,
     BatchFiles,
@@ -154,7 +154,7 @@ class TeacherSettings:
     )
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_settings(self)
         counts = ("n", "concurrency", "batch_size", "max_attempts", "max_tokens")
         for name in (*counts, "batch_max_requests", "batch_max_bytes"):
             if getattr(self, name) < 1:
@@ -185,6 +185,14 @@ class TeacherSettings:
                 f"batch mode needs a teacher whose requests are OpenAI batch lines (openai:...), "
                 f"not {self.teacher}"
             )
+        for name in ("price_per_1k_prompt", "price_per_1k_completion"):
+            price = getattr(self, name)
+            if price is not None and price < 0:
+                raise ValueError(f"{name} must not be negative, got {price}")
+        if self.temperature is not None and self.temperature < 0:
+            raise ValueError(f"temperature must not be negative, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_cost is not None:
             if self.max_cost <= 0:
                 raise ValueError(f"max_cost must be above 0, got {self.max_cost}")

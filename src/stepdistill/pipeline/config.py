@@ -141,6 +141,8 @@ def load_pipeline(
             raise DataError(f"{where}: missing {key!r}")
     if output is None and "output" not in data:
         raise DataError(f"{where}: missing 'output' (or give --output)")
+    if output is None and not str(data["output"] or "").strip():
+        raise DataError(f"{where}: 'output' is empty; give the run's folder (or --output)")
     task = str(data["task"])
     if is_task_file(task):
         task = str(resolve_path(task, path.parent))

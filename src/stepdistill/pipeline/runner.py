@@ -55,6 +55,23 @@ def _fingerprint(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def read_state(path: Path) -> dict[str, Any]:
+    """A run folder's ``pipeline.json`` (none yet: no stage done); one that is not a JSON
+    object of stages (truncated by a full disk, edited by hand) is a one-line error."""
+    if not path.exists():
+        return {"stages": {}}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise StepdistillError(
+            f"{path} is not readable JSON ({error}); the run's state is lost: remove the folder "
+            "with --overwrite, or choose another --output"
+        ) from None
+    if not isinstance(state, dict) or not isinstance(state.get("stages"), dict):
+        raise StepdistillError(f"{path} does not hold a run's stages; choose another --output")
+    return state
+
+
 class PipelineRun:
     """One pipeline's output folder: what each stage has done, kept in ``pipeline.json``."""
 
@@ -63,9 +80,7 @@ class PipelineRun:
         self.output = config.output
         self.source = config.source()
         self.state_path = self.output / STATE_FILE
-        self.state: dict[str, Any] = (
-            json.loads(self.state_path.read_text()) if self.state_path.exists() else {"stages": {}}
-        )
+        self.state: dict[str, Any] = read_state(self.state_path)
 
     def check_output(self) -> None:
         """An existing output folder must be this kind of run's (never someone else's files),

@@ -27,7 +27,7 @@ from stepdistill.models.folder import has_metrics, read_info, read_metrics
 from stepdistill.reports import table, write_report
 from stepdistill.schema import Example, ParseResult, TeacherRecord
 from stepdistill.serving import load_label_predictor
-from stepdistill.settings import check_choices, setting
+from stepdistill.settings import check_settings, setting
 from stepdistill.training import RunSettings, get_method, make_config, train_student
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class SelfTrainingConfig:
     max_pool: int | None = setting(None, "use only the first N unlabeled inputs")
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_settings(self)
         if self.rounds < 1 or self.samples < 1:
             raise ValueError("rounds and samples must be at least 1")
         if not 0 < self.threshold <= 1:

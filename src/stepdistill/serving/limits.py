@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from stepdistill.settings import setting
+from stepdistill.settings import check_settings, setting
 
 MAX_INPUTS = 64
 MAX_INPUT_CHARS = 8000
@@ -31,6 +31,7 @@ class ServeLimits:
     max_batch: int = setting(32, "inputs run through the model together", alias="--max-batch-size")
 
     def __post_init__(self) -> None:
+        check_settings(self)
         for config_field in fields(self):
             if getattr(self, config_field.name) <= 0:
                 raise ValueError(f"{config_field.name} must be above 0")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from stepdistill.data.label_sources import LABEL_SOURCES
-from stepdistill.settings import check_choices, setting
+from stepdistill.settings import check_settings, setting
 
 if TYPE_CHECKING:
     from transformers import TrainingArguments
@@ -166,7 +166,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_settings(self)
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps"):
@@ -183,6 +183,10 @@ class TrainConfig:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
         if self.lora_r < 0:
             raise ValueError(f"lora_r must be >= 0 (0: no LoRA), got {self.lora_r}")
+        if self.lora_alpha <= 0:
+            raise ValueError(f"lora_alpha must be above 0, got {self.lora_alpha}")
+        if self.num_epochs < 0 or self.weight_decay < 0 or self.warmup_steps < 0:
+            raise ValueError("num_epochs, weight_decay and warmup_steps must not be negative")
         if not 0 <= self.lora_dropout < 1:
             raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if self.dataloader_num_workers < 0:
@@ -335,6 +339,7 @@ class RunSettings:
     )
 
     def __post_init__(self) -> None:
+        check_settings(self)
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train fraction must be in (0, 1], got {self.train_fraction}")
         for name in ("max_train_examples", "max_valid_examples", "max_test_examples"):
