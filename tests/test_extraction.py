@@ -128,6 +128,26 @@ def test_retry_after_is_honoured():
     assert delays == [0.2, 0.2]  # Retry-After: 7, capped at the policy's max_delay
 
 
+@pytest.mark.parametrize("header", ["nan", "inf", "-inf"])
+def test_a_retry_after_that_is_no_number_of_seconds_means_the_usual_backoff(header):
+    delays = []
+
+    async def fake_sleep(seconds):
+        delays.append(seconds)
+
+    with FakeOpenAI(
+        svamp_answer, fault=lambda k, body: RATE_LIMIT if k <= 2 else None, retry_after=header
+    ) as server:
+        teacher = OpenAITeacher(
+            "fake", base_url=server.base_url, retry=FAST_RETRY, sleep=fake_sleep
+        )
+        completion = asyncio.run(teacher.complete(TeacherRequest(prompt="Q: 1 and 2\nA:")))
+    assert completion.ok and completion.attempts == 3
+    # equal jitter: at least half of the exponential delay, never nan (a retry at once)
+    base = FAST_RETRY.base_delay
+    assert base / 2 <= delays[0] <= base and base <= delays[1] <= 2 * base, delays
+
+
 def test_self_consistency_votes_and_keeps_agreeing_rationales():
     examples = arithmetic_examples(4, seed=7, split="train")
 

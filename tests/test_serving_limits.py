@@ -197,3 +197,40 @@ def test_openai_parameters_are_validated(path, body, status):
         assert http.post(path, json=body).status_code == status
         good = {"prompt": "q", "max_tokens": 16, "temperature": 0, "model": "fake"}
         assert http.post("/v1/completions", json=good).status_code == 200
+
+
+def test_with_a_key_the_schema_and_docs_need_it_too():
+    with client(api_key="s3cret") as http:
+        for path in ("/openapi.json", "/docs", "/redoc"):
+            assert http.get(path).status_code in (401, 404), path
+        good = {"Authorization": "Bearer s3cret"}
+        schema = http.get("/openapi.json", headers=good)
+        assert schema.status_code == 200 and "/v1/predict" in schema.json()["paths"]
+    with client() as http:  # no key: the schema is open, as FastAPI serves it
+        assert http.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("key", ["clé-secrète", "two words", "bad\udcff", ""])
+def test_a_key_a_header_cannot_carry_is_refused_at_start(key):
+    from stepdistill.errors import StepdistillError
+
+    with pytest.raises(StepdistillError, match="printable ASCII"):
+        create_app(FakePredictor(), api_key=key)
+
+
+def test_serve_refuses_such_a_key_in_one_line_before_loading(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(sys.executable).parent / "stepdistill")
+    env = {**os.environ, "KEY": "clé"}
+    args = [cli, "serve", "--model", str(tmp_path / "none"), "--api-key-env", "KEY"]
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--api-key-env KEY: the API key must be printable ASCII" in result.stderr
+    # bytes that are not UTF-8 in the variable: the same line, not a 500 on every request
+    env_bytes = {**os.environb, b"KEY": b"s3cr\xffet"}
+    result = subprocess.run(args, env=env_bytes, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "printable ASCII" in result.stderr

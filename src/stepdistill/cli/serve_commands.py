@@ -84,7 +84,13 @@ def run_serve(args: argparse.Namespace) -> int:
     import os
 
     try:
-        from stepdistill.serving import Predictor, create_app, http_address, serve
+        from stepdistill.serving import (
+            Predictor,
+            check_api_key,
+            create_app,
+            http_address,
+            serve,
+        )
     except ImportError:  # fastapi or uvicorn missing
         raise StepdistillError("serving needs: pip install 'stepdistill[serve]'") from None
 
@@ -97,6 +103,10 @@ def run_serve(args: argparse.Namespace) -> int:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
             raise StepdistillError(f"--api-key-env {args.api_key_env}: that variable is not set")
+        try:
+            check_api_key(api_key)
+        except StepdistillError as error:
+            raise StepdistillError(f"--api-key-env {args.api_key_env}: {error}") from None
     print(
         f"stepdistill: loading {args.model} to serve at {http_address(args.host, args.port)}",
         file=sys.stderr,

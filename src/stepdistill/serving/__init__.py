@@ -19,6 +19,7 @@ __all__ = [
     "Prediction",
     "Predictor",
     "ServeLimits",
+    "check_api_key",
     "create_app",
     "evaluate_folder",
     "export_ctranslate2",
@@ -29,6 +30,7 @@ __all__ = [
 
 # fastapi and uvicorn come with the serve extra: their modules are imported when first asked for
 _LAZY = {
+    "check_api_key": "stepdistill.serving.app",
     "create_app": "stepdistill.serving.app",
     "http_address": "stepdistill.serving.server",
     "serve": "stepdistill.serving.server",

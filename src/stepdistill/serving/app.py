@@ -174,6 +174,17 @@ class LimitsMiddleware:
         await self.app(scope, replay, tracked_send)
 
 
+def check_api_key(key: str) -> None:
+    """An API key must be printable ASCII without spaces: an HTTP header carries nothing else
+    faithfully, so another key (or bytes that are not UTF-8 in its variable) could never match
+    and every request would fail."""
+    if not key or not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        raise StepdistillError(
+            "the API key must be printable ASCII without spaces (an HTTP header cannot carry "
+            "anything else); set the variable to such a token"
+        )
+
+
 def create_app(
     predictor: Predictor,
     *,
@@ -191,6 +202,8 @@ def create_app(
         max_batch, max_inputs: Shorthands that override those two limits.
     """
     limits = limits or ServeLimits()
+    if api_key is not None:
+        check_api_key(api_key)
     if max_batch is not None or max_inputs is not None:
         limits = ServeLimits(
             **{
@@ -222,8 +235,16 @@ def create_app(
                 401, "a valid API key is required", headers={"WWW-Authenticate": "Bearer"}
             )
 
-    app = FastAPI(title="stepdistill", lifespan=lifespan)
+    # with a key, the schema is served behind it like every endpoint but /health (FastAPI's
+    # own /openapi.json, /docs and /redoc would answer anyone)
+    hidden = {"openapi_url": None} if api_key is not None else {}
+    app = FastAPI(title="stepdistill", lifespan=lifespan, **hidden)
     guarded = [Depends(authorized)]
+    if api_key is not None:
+
+        @app.get("/openapi.json", dependencies=guarded, include_in_schema=False)
+        async def schema() -> dict:
+            return app.openapi()
 
     async def predict_rows(rows: list, rationale: bool = False, score_labels: bool = False) -> list:
         if len(rows) > limits.max_inputs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -39,20 +40,24 @@ class RetryPolicy:
         half the exponential delay plus a random part of the other half, so that many
         clients that failed together do not retry together.
         """
-        if retry_after is not None:
+        if retry_after is not None and math.isfinite(retry_after):
             return min(max(retry_after, 0.0), self.max_delay)
         exponential = min(self.base_delay * 2 ** (attempt - 1), self.max_delay)
         return exponential / 2 + (rng or random).uniform(0, exponential / 2)
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date; None (so the
+    usual backoff) for anything else, ``nan`` and ``inf`` included (``nan`` would retry at
+    once)."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         return max(parsedate_to_datetime(value).timestamp() - time(), 0.0)
     except (TypeError, ValueError):
