@@ -234,3 +234,24 @@ def test_serve_refuses_such_a_key_in_one_line_before_loading(tmp_path):
     env_bytes = {**os.environb, b"KEY": b"s3cr\xffet"}
     result = subprocess.run(args, env=env_bytes, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "printable ASCII" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "value"),
+    [
+        ("/v1/chat/completions", "tools", [{"type": "function", "function": {"name": "f"}}]),
+        ("/v1/chat/completions", "functions", [{"name": "f", "parameters": {}}]),
+        ("/v1/chat/completions", "response_format", {"type": "json_object"}),
+        ("/v1/chat/completions", "logprobs", True),
+        ("/v1/completions", "logprobs", 5),
+        ("/v1/completions", "echo", True),
+    ],
+)
+def test_openai_parameters_a_student_cannot_honour_are_refused_by_name(path, parameter, value):
+    body = {"messages": [{"role": "user", "content": "q"}]} if "chat" in path else {"prompt": "q"}
+    with client() as http:
+        response = http.post(path, json={**body, parameter: value})
+        assert response.status_code == 400 and parameter in response.json()["detail"]
+        # their "off" values, and parameters that change nothing here, are fine
+        quiet = {**body, "logprobs": None, "tools": [], "user": "me", "seed": 3}
+        assert http.post(path, json=quiet).status_code == 200

@@ -35,7 +35,40 @@ class PredictRequest(BaseModel):
     score_labels: bool = False
 
 
-class CompletionRequest(BaseModel):
+# OpenAI parameters that ask for an answer of another shape than a student's label, with the
+# values that ask for nothing: any other value is refused with 400 naming the parameter, never
+# silently ignored
+UNSUPPORTED: dict[str, tuple[Any, ...]] = {
+    "tools": (None, []),
+    "tool_choice": (None, "none", "auto"),
+    "functions": (None, []),
+    "function_call": (None, "none", "auto"),
+    "response_format": (None, {"type": "text"}),
+    "logprobs": (None, False),
+    "top_logprobs": (None, 0),
+    "logit_bias": (None, {}),
+    "echo": (None, False),
+    "suffix": (None, ""),
+    "best_of": (None, 1),
+}
+
+
+class OpenAIRequest(BaseModel):
+    """What both OpenAI requests share; other parameters are kept to be checked."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def unsupported(self) -> list[str]:
+        """The parameters given that a student cannot honour (in their "on" values)."""
+        extra = self.model_extra or {}
+        return [
+            name
+            for name, off in UNSUPPORTED.items()
+            if name in extra and not any(extra[name] == value for value in off)
+        ]
+
+
+class CompletionRequest(OpenAIRequest):
     """The OpenAI completions request; parameters a student cannot honour are refused."""
 
     model: str | None = None
@@ -52,7 +85,7 @@ class ChatMessage(BaseModel):
     content: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(OpenAIRequest):
     model: str | None = None
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_INPUTS)
     max_tokens: int | None = Field(default=None, ge=1, le=4096)
@@ -265,6 +298,15 @@ def create_app(
         except StepdistillError as error:
             raise HTTPException(400, str(error)) from None
 
+    def check_parameters(request: OpenAIRequest) -> None:
+        refused = request.unsupported()
+        if refused:
+            raise HTTPException(
+                400,
+                f"not supported by this server (a student answers with a label only): "
+                f"{', '.join(refused)}",
+            )
+
     def check_model(name: str | None) -> None:
         if name is not None and name != predictor.name:
             raise HTTPException(
@@ -293,6 +335,7 @@ def create_app(
 
     @app.post("/v1/completions", dependencies=guarded)
     async def completions(request: CompletionRequest) -> dict:
+        check_parameters(request)
         check_model(request.model)
         prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
         if not prompts:
@@ -306,6 +349,7 @@ def create_app(
 
     @app.post("/v1/chat/completions", dependencies=guarded)
     async def chat(request: ChatRequest) -> dict:
+        check_parameters(request)
         check_model(request.model)
         users = [m.content for m in request.messages if m.role == "user"]
         if not users:
