@@ -255,3 +255,19 @@ def test_openai_parameters_a_student_cannot_honour_are_refused_by_name(path, par
         # their "off" values, and parameters that change nothing here, are fine
         quiet = {**body, "logprobs": None, "tools": [], "user": "me", "seed": 3}
         assert http.post(path, json=quiet).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("task", "row"),
+    [
+        ("cqa", {"question": "q", "choices": ["a", ["b" * 300_000]]}),
+        ("cqa", {"question": "q", "choices": [[["x" * 9_000]]]}),
+        ("svamp", {"input": "q", "extra": [["y" * 5_000] * 2]}),
+    ],
+)
+def test_the_size_limit_covers_values_nested_in_a_field(task, row):
+    with client(
+        predictor=FakePredictor(task), limits=ServeLimits(max_body_bytes=2_000_000)
+    ) as http:
+        response = http.post("/v1/predict", json={"inputs": [row]})
+        assert response.status_code == 422 and "longer than 8000 characters" in response.text

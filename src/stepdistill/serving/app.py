@@ -112,18 +112,27 @@ class InputError(ValueError):
 
 
 def _text_size(value: Any, where: str) -> int:
-    """Characters of the text in a raw field (a string, a number, or a list of them)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError(f"{where} is not valid Unicode text (a lone surrogate?)") from None
-        return len(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return len(str(value))
-    if isinstance(value, list):
-        return sum(_text_size(item, where) for item in value if not isinstance(item, list))
-    raise InputError(f"{where} is a {type(value).__name__}: give text, numbers or a list of them")
+    """Characters of the text in a raw field: a string, a number, or lists of them nested to
+    any depth, every one counted (walked without recursion, however deep)."""
+    size, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(f"{where} is not valid Unicode text (a lone surrogate?)") from None
+            size += len(item)
+        elif item is None or isinstance(item, (bool, int, float)):
+            size += len(str(item))
+        elif isinstance(item, list):
+            size += 2 + len(item)  # an empty list, or one of empty lists, is not free either
+            pending.extend(item)
+        else:
+            raise InputError(
+                f"{where} is a {type(item).__name__}: give text, numbers or a list of them"
+            )
+    return size
 
 
 def check_input(row: Any, number: int, predictor: Predictor, limits: ServeLimits) -> None:
