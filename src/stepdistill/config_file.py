@@ -23,6 +23,61 @@ from stepdistill.errors import DataError
 
 SettingsT = TypeVar("SettingsT")
 
+# a settings file is small: its values, aliases expanded, and its bytes are bounded, so that a
+# few hundred bytes of nested aliases (a "billion laughs") cannot take gigabytes
+MAX_YAML_VALUES = 100_000
+MAX_YAML_BYTES = 10_000_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds with every alias expanded, counted without
+    expanding them (each node's size once) and without recursion."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        if children_done or not children:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if id(node) in open_nodes:
+            raise DataError("an alias refers to a value that holds it (a recursive alias)")
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text as Python values (the safe loader), refused as DataError when it is over
+    ``MAX_YAML_BYTES``, expands to more than ``MAX_YAML_VALUES`` values through aliases, or
+    nests deeper than the parser can follow; a malformed document raises ``yaml.YAMLError``."""
+    if len(text) > MAX_YAML_BYTES:
+        raise DataError(f"{len(text)} characters: more than a settings file holds")
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_VALUES:
+            raise DataError(
+                f"its aliases expand to more than {MAX_YAML_VALUES} values (an alias bomb?)"
+            )
+        return loader.construct_document(node)
+    except RecursionError:
+        raise DataError("nested deeper than a settings file is") from None
+    finally:
+        loader.dispose()
+
 
 def resolve_path(value: Any, base: Path) -> Path:
     """``value`` (``~`` and ``$VARS`` expanded) as a path; a relative one is relative to
@@ -70,7 +125,10 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
                 raise DataError(f"--set {override!r}: {part!r} is not a section")
-        target[last] = yaml.safe_load(text)
+        try:
+            target[last] = load_yaml(text)
+        except DataError as error:
+            raise DataError(f"--set {key}: {error}") from None
     return data
 
 

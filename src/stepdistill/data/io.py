@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stepdistill.config_file import load_yaml
 from stepdistill.errors import DataError
+
+TOO_DEEP = "nested deeper than Python's JSON reader can follow (not a data row)"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -43,6 +46,8 @@ def numbered_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        except RecursionError:
+            raise DataError(f"{path}:{number}: {TOO_DEEP}") from None
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
         rows.append((number, row))
@@ -61,6 +66,8 @@ def read_json(path: Path, what: str) -> Any:
         raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: {TOO_DEEP}") from None
 
 
 def read_json_list(path: Path) -> list[Any]:
@@ -72,6 +79,8 @@ def read_json_list(path: Path) -> list[Any]:
         raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: {TOO_DEEP}") from None
     if not isinstance(value, list):
         raise DataError(f"{path}: expected a JSON list, got {type(value).__name__}")
     return value
@@ -144,9 +153,11 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     if path.is_dir():
         raise DataError(f"{what} {path} is a folder, not a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise DataError(f"{what} {path}: not UTF-8 text") from None
+    except DataError as error:
+        raise DataError(f"{what} {path}: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

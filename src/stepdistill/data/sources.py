@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import read_jsonl
+from stepdistill.data.io import TOO_DEEP, read_jsonl
 from stepdistill.errors import DataError
 from stepdistill.registry import Registry
 from stepdistill.tasks.task_file import SplitSource
@@ -29,6 +29,8 @@ def read_json_rows(path: Path) -> Rows:
         rows = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as error:
         raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: {TOO_DEEP}") from None
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise DataError(f"{path}: item {number} is a {type(row).__name__}, not an object")

@@ -146,12 +146,18 @@ def _fail(path: Path, message: str) -> DataError:
     return DataError(f"task file {path}: {message}")
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message quotes it: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _text(path: Path, data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, f"{key!r} must be a non-empty string, got {value!r}")
+        raise _fail(path, f"{key!r} must be a non-empty string, got {_shown(value)}")
     return value
 
 
@@ -160,8 +166,13 @@ def _source(path: Path, split: str, value: Any) -> SplitSource:
     if isinstance(value, str):
         return SplitSource(path=(where / value).resolve())
     if not isinstance(value, Mapping):
-        raise _fail(path, f"data.{split} must be a path or a mapping with path / hf, got {value!r}")
+        raise _fail(
+            path, f"data.{split} must be a path or a mapping with path / hf, got {_shown(value)}"
+        )
     check_keys(value, SOURCE_KEYS, f"task file {path}: data.{split}")
+    for key in SOURCE_KEYS:
+        if value.get(key) is not None and not isinstance(value[key], str):
+            raise _fail(path, f"data.{split}.{key} must be a string, got {_shown(value[key])}")
     if bool(value.get("path")) == bool(value.get("hf")):
         raise _fail(path, f"data.{split}: give exactly one of 'path' and 'hf'")
     local = (where / str(value["path"])).resolve() if value.get("path") else None
@@ -176,7 +187,7 @@ def _source(path: Path, split: str, value: Any) -> SplitSource:
 def _fraction(path: Path, data: Mapping[str, Any], key: str, default: float) -> float:
     value = data.get(key, default)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-        raise _fail(path, f"data.{key} must be a number in [0, 1), got {value!r}")
+        raise _fail(path, f"data.{key} must be a number in [0, 1), got {_shown(value)}")
     return float(value)
 
 
@@ -193,9 +204,9 @@ def template_fields(template: str) -> tuple[str, ...]:
 
 def _label_kind(path: Path, data: Mapping[str, Any]) -> LabelKind:
     key = data.get("label_kind", "text")
-    if key not in TASK_FILE_LABEL_KINDS:
+    if not isinstance(key, str) or key not in TASK_FILE_LABEL_KINDS:
         known = ", ".join(TASK_FILE_LABEL_KINDS.names())
-        raise _fail(path, f"label_kind {key!r} is not one of {known}")
+        raise _fail(path, f"label_kind {_shown(key)} is not one of {known}")
     kind_class = TASK_FILE_LABEL_KINDS.get(key)
     labels = data.get("labels")
     if kind_class is ClosedSet:
@@ -220,12 +231,14 @@ def _label_map(path: Path, data: Mapping[str, Any], kind: LabelKind) -> dict[str
     if value is None:
         return None
     if not isinstance(value, Mapping) or not value:
-        raise _fail(path, f"label_map must map raw label values to label texts, got {value!r}")
+        raise _fail(
+            path, f"label_map must map raw label values to label texts, got {_shown(value)}"
+        )
     mapped = {str(raw).strip(): str(label) for raw, label in value.items()}
     for label in mapped.values():
         if kind.check(label).label is None:
             accepted = f"one of {', '.join(kind.labels)}" if kind.labels else f"a {kind.file_key}"
-            raise _fail(path, f"label_map: {label!r} is not {accepted}")
+            raise _fail(path, f"label_map: {_shown(label)} is not {accepted}")
     return mapped
 
 
@@ -251,7 +264,7 @@ def parse_task_file(path: Path, contents: Any) -> TaskFile:
     kind = _label_kind(path, contents)
     metric = _text(path, contents, "metric") or kind.default_metric
     if metric not in METRICS:
-        raise _fail(path, f"metric {metric!r} is not one of {', '.join(METRICS.names())}")
+        raise _fail(path, f"metric {_shown(metric)} is not one of {', '.join(METRICS.names())}")
     label_column = _text(path, contents, "label_column")
     label_map = _label_map(path, contents, kind)
     if label_map is not None and label_column is None:
@@ -259,7 +272,7 @@ def parse_task_file(path: Path, contents: Any) -> TaskFile:
     exemplars = _text(path, contents, "exemplars")
     split_seed = data.get("split_seed", 0)
     if not isinstance(split_seed, int) or isinstance(split_seed, bool):
-        raise _fail(path, f"data.split_seed must be an integer, got {split_seed!r}")
+        raise _fail(path, f"data.split_seed must be an integer, got {_shown(split_seed)}")
     task = Task(
         name=name,
         description=_text(path, contents, "description") or f"task file {path.name}",
