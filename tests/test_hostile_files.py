@@ -4,6 +4,7 @@ traceback, a 351 MB error line or a 2 GB stepdistill.json."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -95,3 +96,24 @@ def test_documents_nested_past_any_depth_are_one_line(tmp_path, capsys):
         path.write_text(task_file(tmp_path).replace("train: train.csv", f"train: {name}"))
         assert main(["data", "inspect", "--task", str(path)]) == 2
         assert "nested deeper than Python's JSON reader" in one_line_error(capsys)
+
+
+def test_a_row_longer_than_the_limit_is_refused_before_tokenizing(tmp_path, tiny_t5_dir, capsys):
+    from cli_helpers import train_args
+
+    rows = nli_rows(12)
+    rows[5] = {**rows[5], "premise": "x" * 1_200_000}  # a CSV reader refuses such a field itself
+    path = tmp_path / "task.yaml"
+    path.write_text(task_file(tmp_path).replace("train: train.csv", "train: train.jsonl"))
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    started = time.perf_counter()
+    assert main(train_args(path, tiny_t5_dir, tmp_path / "out")) == 2
+    line = one_line_error(capsys)
+    assert "train example nli-train-5: its input is 1200024 characters" in line
+    assert "over max_input_chars (1000000)" in line
+    assert time.perf_counter() - started < 30 and not (tmp_path / "out").exists()
+    # the limit is an option
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in nli_rows(12)))
+    args = [*train_args(path, tiny_t5_dir, tmp_path / "out"), "--max-input-chars", "10"]
+    assert main(args) == 2
+    assert "over max_input_chars (10)" in one_line_error(capsys)

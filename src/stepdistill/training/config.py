@@ -328,6 +328,12 @@ class RunSettings:
         None, "validate on the first N validation examples (None: all)"
     )
     max_test_examples: int | None = setting(None, "test on the first N test examples (None: all)")
+    max_input_chars: int = setting(
+        1_000_000,
+        "refuse, before tokenizing, an example whose input is longer than this many characters "
+        "(far above any real input: a row that long is a broken file, and tokenizing it would "
+        "take gigabytes)",
+    )
     teacher_file: str | None = setting(
         None,
         "teacher JSONL from `stepdistill extract`, used in place of the shipped teacher outputs",
@@ -342,7 +348,12 @@ class RunSettings:
         check_settings(self)
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train fraction must be in (0, 1], got {self.train_fraction}")
-        for name in ("max_train_examples", "max_valid_examples", "max_test_examples"):
+        for name in (
+            "max_train_examples",
+            "max_valid_examples",
+            "max_test_examples",
+            "max_input_chars",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")

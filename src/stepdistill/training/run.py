@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
-from stepdistill.errors import NoUsableExamples, StepdistillError
+from stepdistill.errors import DataError, NoUsableExamples, StepdistillError
 from stepdistill.evaluation.classes import label_counts
 from stepdistill.extraction import attach_teacher_records, read_teacher_file
 from stepdistill.models.adapters import add_lora
@@ -463,9 +463,21 @@ def run_data(source: TaskSource, run: RunSettings, separator: str = "\n") -> Tas
     records of ``run.teacher_file`` in place of any shipped ones."""
     data = source.load(train_fraction=run.train_fraction, seed=run.data_seed, sep=separator)
     data = data.first({"train": run.max_train_examples, "test": run.max_test_examples})
+    check_input_lengths(data, run.max_input_chars)
     if run.teacher_file is not None:
         data = attach_teacher_records(data, read_teacher_file(run.teacher_file))
     return data
+
+
+def check_input_lengths(data: TaskData, limit: int) -> None:
+    """Raise DataError naming the first example whose input is over ``limit`` characters."""
+    for split, examples in data.splits.items():
+        for example in examples:
+            if len(example.input) > limit:
+                raise DataError(
+                    f"{split} example {example.id}: its input is {len(example.input)} characters, "
+                    f"over max_input_chars ({limit}); fix the row, or raise --max-input-chars"
+                )
 
 
 def planned_examples(
