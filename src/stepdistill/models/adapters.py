@@ -8,8 +8,10 @@ together, merged for inference where asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,20 @@ def target_modules(model: Any, given: Sequence[str]) -> Any:
     return list(LORA_TARGETS.get(model.config.model_type, ())) or "all-linear"
 
 
+RENAMED_PROPERTY = "`is_gradient_checkpointing` is deprecated"
+
+
+@contextlib.contextmanager
+def peft_quietly() -> Iterator[None]:
+    """peft asks a model a property transformers has renamed: that FutureWarning is about
+    peft's code, nothing a user can act on, so it is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning
+        )
+        yield
+
+
 def add_lora(
     model: Any,
     kind: str,
@@ -72,7 +88,8 @@ def add_lora(
         target_modules=target_modules(model, modules),
         task_type=peft.TaskType.SEQ_2_SEQ_LM if kind == SEQ2SEQ else peft.TaskType.CAUSAL_LM,
     )
-    wrapped = peft.get_peft_model(model, config)
+    with peft_quietly():
+        wrapped = peft.get_peft_model(model, config)
     # saved adapters name the base as the user gave it (a preset stays a preset)
     wrapped.peft_config["default"].base_model_name_or_path = base_name
     return wrapped
@@ -81,5 +98,6 @@ def add_lora(
 def load_adapter(base_model: Any, folder: str | Path, *, merge: bool) -> Any:
     """The base model with the folder's adapter; merged into plain weights if ``merge``."""
     peft = _peft()
-    model = peft.PeftModel.from_pretrained(base_model, str(folder))
+    with peft_quietly():
+        model = peft.PeftModel.from_pretrained(base_model, str(folder))
     return model.merge_and_unload() if merge else model

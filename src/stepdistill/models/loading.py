@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ class Student:
     @property
     def is_seq2seq(self) -> bool:
         return self.kind == SEQ2SEQ
+
+
+ENCODER_DECODER_NOTICE = "Version v4.12.0 introduces a better way to train encoder-decoder models"
 
 
 def cache_dir() -> Path:
@@ -184,6 +188,9 @@ def load_student(name_or_path: str, *, merge_adapter: bool = False, **model_kwar
     kind = model_kind(config)
     if config.model_type == "encoder-decoder":
         model = EncoderDecoderModel.from_pretrained(path, **model_kwargs)
+        # it warns at every forward with labels that models trained before transformers 4.12
+        # computed their loss otherwise: nothing a user of a model trained now can act on
+        warnings.filterwarnings("ignore", ENCODER_DECODER_NOTICE, FutureWarning)
     elif kind == SEQ2SEQ:
         model = AutoModelForSeq2SeqLM.from_pretrained(path, **model_kwargs)
     else:
