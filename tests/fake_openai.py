@@ -21,6 +21,10 @@ OK, RATE_LIMIT, SERVER_ERROR, HANG, GARBAGE, BAD_REQUEST = (
 )
 
 
+USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+NO_USAGE = object()  # a server that reports no usage at all
+
+
 def prompt_of(body: dict[str, Any]) -> str:
     if "messages" in body:
         return body["messages"][-1]["content"]
@@ -50,12 +54,14 @@ class FakeOpenAI:
         delay: float = 0.0,
         hang_seconds: float = 2.0,
         retry_after: str = "0.05",
+        usage: Any = USAGE,
     ) -> None:
         self.answer = answer
         self.fault = fault or (lambda number, body: None)
         self.delay = delay
         self.hang_seconds = hang_seconds
         self.retry_after = retry_after
+        self.usage = usage
         self.log: list[tuple[str, str]] = []  # (prompt, outcome)
         self.headers: list[str] = []  # Authorization headers received
         self._lock = threading.Lock()
@@ -117,7 +123,9 @@ class FakeOpenAI:
                     return
                 if server.delay:
                     time.sleep(server.delay)
-                payload = completion_payload(self.path, body, server.answer(body), number)
+                payload = completion_payload(
+                    self.path, body, server.answer(body), number, server.usage
+                )
                 self._send(200, payload)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
@@ -137,9 +145,11 @@ class FakeOpenAI:
         self.server.server_close()
 
 
-def completion_payload(path: str, body: dict[str, Any], text: str, number: int) -> bytes:
-    """The JSON body of a chat or text completion answering ``body`` with ``text``."""
-    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+def completion_payload(
+    path: str, body: dict[str, Any], text: str, number: int, usage: Any = USAGE
+) -> bytes:
+    """The JSON body of a chat or text completion answering ``body`` with ``text`` (and
+    ``usage``, or none with ``NO_USAGE``)."""
     if path.endswith("/chat/completions"):
         choice = {
             "index": 0,
@@ -156,7 +166,7 @@ def completion_payload(path: str, body: dict[str, Any], text: str, number: int) 
         "created": 0,
         "model": body.get("model", "fake"),
         "choices": [choice],
-        "usage": usage,
+        **({} if usage is NO_USAGE else {"usage": usage}),
     }
     return json.dumps(payload).encode()
 

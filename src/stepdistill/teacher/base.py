@@ -79,6 +79,35 @@ class Usage:
         self.completion_tokens += other.completion_tokens
 
 
+# a server's token counts beyond these margins over what a request can use are not believed
+PROMPT_TOKENS_PER_CHAR = 4
+USAGE_SLACK = 64
+
+
+def checked_usage(reported: Any, prompt_chars: int, max_tokens: int) -> tuple[Usage, bool]:
+    """The token usage a server reported for one request, if it is plausible: whole numbers,
+    not negative, at most ``PROMPT_TOKENS_PER_CHAR`` tokens per prompt character and
+    ``max_tokens`` completion tokens (each plus ``USAGE_SLACK``). Otherwise (absent, negative,
+    absurd) the request's ceiling, its estimated prompt tokens and ``max_tokens``, so that a
+    cost cap cannot be fooled by the server; the flag says which."""
+    ceiling = Usage(prompt_chars // CHARS_PER_TOKEN, max_tokens)
+    if not isinstance(reported, dict):
+        return ceiling, False
+    prompt, completion = reported.get("prompt_tokens"), reported.get("completion_tokens")
+    counts_ok = all(
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        for value in (prompt, completion)
+    )
+    if not counts_ok:
+        return ceiling, False
+    assert isinstance(prompt, int) and isinstance(completion, int)
+    if prompt > PROMPT_TOKENS_PER_CHAR * prompt_chars + USAGE_SLACK or (
+        completion > max_tokens + USAGE_SLACK
+    ):
+        return ceiling, False
+    return Usage(prompt, completion), True
+
+
 @dataclass
 class Completion:
     """The teacher's answer to one request, or why there is none after every retry."""

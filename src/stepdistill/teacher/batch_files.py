@@ -28,7 +28,7 @@ class BatchTeacher(Teacher, Protocol):
 
     def body(self, request: TeacherRequest) -> dict[str, Any]: ...
 
-    def answer_of(self, data: Any) -> tuple[str, Usage]: ...
+    def answer_of(self, data: Any, request: TeacherRequest) -> tuple[str, Usage]: ...
 
     @property
     def client(self) -> Any: ...  # an ``openai.AsyncOpenAI``: its files and batches calls
@@ -99,13 +99,13 @@ class ResultLine:
     body: Any = None
     error: str | None = None
 
-    def completion(self, teacher: BatchTeacher) -> Completion:
+    def completion(self, teacher: BatchTeacher, request: TeacherRequest) -> Completion:
         """The completion this line gives (a failed one for an error or a body that is not a
         completion)."""
         if self.error is not None:
             return Completion(text=None, error=self.error)
         try:
-            text, usage = teacher.answer_of(self.body)
+            text, usage = teacher.answer_of(self.body, request)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as bad:
             return Completion(text=None, error=f"unreadable response: {type(bad).__name__}")
         return Completion(text=text, usage=usage)
@@ -237,7 +237,8 @@ class BatchFiles:
                 continue
             self._used.add(item.key)
             work.stats.sent += 1
-            work.done(item, answer.completion(batch_teacher))  # cached as it is read
+            # cached as it is read
+            work.done(item, answer.completion(batch_teacher, item.request))
         if missing:
             self._stop(batch_teacher, missing, work.description)
 

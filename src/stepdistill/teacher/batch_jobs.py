@@ -147,7 +147,7 @@ class ProviderBatches:
             for key in sorted(asked & by_key.keys()):
                 answer = results.answers.get(key)
                 completion = (
-                    answer.completion(batch_teacher)
+                    answer.completion(batch_teacher, by_key[key][0].request)
                     if answer is not None
                     else Completion(text=None, error=f"batch {entry['id']} {entry['status']}")
                 )

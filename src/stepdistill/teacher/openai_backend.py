@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from stepdistill.errors import StepdistillError
-from stepdistill.teacher.base import Completion, TeacherRequest, Usage
+from stepdistill.teacher.base import Completion, TeacherRequest, Usage, checked_usage
 from stepdistill.teacher.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class OpenAITeacher:
         self.retry = retry or RetryPolicy()
         self.name = f"openai:{model}"
         self._sleep = sleep
+        self._usage_warned = False
         self._openai = openai
         # Local servers ignore the key, but the client insists on one.
         api_key = os.environ.get(api_key_env) or "no-key"
@@ -129,8 +130,9 @@ class OpenAITeacher:
             )
         return body
 
-    def answer_of(self, data: Any) -> tuple[str, Usage]:
-        """The text and token usage of a completion's JSON body.
+    def answer_of(self, data: Any, request: TeacherRequest) -> tuple[str, Usage]:
+        """The text and token usage of a completion's JSON body (a usage that is absent or
+        implausible for ``request`` counts as the request's ceiling, with a warning).
 
         Raises:
             ValueError, KeyError, TypeError, IndexError: the body is not a completion.
@@ -139,11 +141,22 @@ class OpenAITeacher:
         text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
         if not isinstance(text, str):
             raise ValueError("the response holds no text")
-        usage = data.get("usage") or {}
-        return text, Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+        prompt_chars = len(request.prompt or "") + sum(
+            len(message["content"]) for message in request.message_list
         )
+        usage, believed = checked_usage(
+            data.get("usage"), prompt_chars, request.settings.max_tokens
+        )
+        if not believed and not self._usage_warned:
+            self._usage_warned = True
+            logger.warning(
+                "%s: the server's token usage is missing or implausible (%s); such requests "
+                "are counted at their ceiling (estimated prompt tokens, max_tokens) for the "
+                "cost and the budget",
+                self.name,
+                str(data.get("usage"))[:80],
+            )
+        return text, usage
 
     async def _call(self, request: TeacherRequest) -> tuple[str, Usage]:
         # The client's low-level post: the same HTTP, headers, auth and errors as
@@ -153,7 +166,7 @@ class OpenAITeacher:
         data: Any = await self._client.post(
             f"/{PATHS[self.endpoint]}", body=self.body(request), cast_to=object
         )
-        return self.answer_of(data)
+        return self.answer_of(data, request)
 
     @property
     def client(self) -> Any:
