@@ -41,7 +41,7 @@ from stepdistill.pipeline.progress import RunProgress
 from stepdistill.pipeline.report import ReportView, pipeline_view
 from stepdistill.reports import write_report
 from stepdistill.throughput import Estimate, fixed_estimate, record_fixed, total
-from stepdistill.training import RunSettings, TrainConfig, step_clock
+from stepdistill.training import RunSettings, TrainConfig, hold_output, holder_of, step_clock
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +327,9 @@ def clear_output(output: Path, inputs: Sequence[Path] = ()) -> None:
             f"--overwrite: {output} is not a stepdistill run's folder (no {STATE_FILE}); "
             "choose another --output"
         )
+    holder = holder_of(output)
+    if holder is not None:
+        raise StepdistillError(f"--overwrite: {output} is in use by another run ({holder})")
     resolved = output.resolve()
     for path in inputs:
         if resolved == path.resolve() or resolved in path.resolve().parents:
@@ -421,7 +424,16 @@ def run_pipeline(config: PipelineConfig, *, view: ReportView = pipeline_view) ->
     run.check_output()
     progress = RunProgress(run.estimates(may_calibrate=False))
     run.output.mkdir(parents=True, exist_ok=True)
-    run.save_state()
+    with hold_output(run.output):  # a second run into this folder is refused, not mixed in
+        run.save_state()
+        return run_stages(run, progress, view, started)
+
+
+def run_stages(
+    run: PipelineRun, progress: RunProgress, view: ReportView, started: float
+) -> dict[str, Any]:
+    """``run_pipeline``'s stages, in a folder it holds."""
+    config = run.config
     report: dict[str, Any] = {
         "pipeline": config.origin,
         "task": run.source.task.name,

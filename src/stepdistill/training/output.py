@@ -3,15 +3,74 @@ run's own inputs, and not when it is not a stepdistill output unless forced."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Sequence
+import socket
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from stepdistill.errors import StepdistillError
 
 # what a trained folder (or a run that was interrupted) holds
 RUN_MARKERS = ("stepdistill.json", "metrics.json", "checkpoints")
+LOCK_FILE = ".stepdistill.lock"  # held while a run writes the folder, gone after
+
+
+def _try_lock(handle: Any) -> bool:
+    """Take ``handle``'s exclusive lock without waiting (True), or find it held (False)."""
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): runs are not guarded against each other
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def holder_of(path: Path) -> str | None:
+    """Who holds ``path``'s lock (its pid, host and start), or None when no run does."""
+    lock = path / LOCK_FILE
+    if not lock.is_file():
+        return None
+    with open(lock, "a+", encoding="utf-8") as handle:
+        if _try_lock(handle):
+            return None  # a stale file: its run ended without removing it
+        handle.seek(0)
+        return handle.read().strip() or "another process"
+
+
+@contextlib.contextmanager
+def hold_output(path: Path) -> Iterator[None]:
+    """Hold ``path`` for this run (the main process): a second run into the same folder is
+    refused with one line naming this one, instead of mixing its checkpoints in."""
+    if not is_main_process():
+        yield
+        return
+    lock = path / LOCK_FILE
+    handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115  (held for the whole run)
+    if not _try_lock(handle):
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StepdistillError(
+            f"output {path} is in use by another run ({holder}); wait for it to end or "
+            "choose another --output"
+        )
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {started}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        handle.close()
 
 
 def is_main_process() -> bool:
@@ -47,7 +106,13 @@ def prepare_output_dir(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise StepdistillError(f"output {path} exists and is not a folder")
-    if path.exists() and any(path.iterdir()):
+    holder = holder_of(path) if path.is_dir() else None
+    if holder is not None:
+        raise StepdistillError(
+            f"output {path} is in use by another run ({holder}); wait for it to end or "
+            "choose another --output"
+        )
+    if path.exists() and any(p.name != LOCK_FILE for p in path.iterdir()):
         if resume:
             if not is_run_folder(path):
                 raise StepdistillError(

@@ -34,7 +34,7 @@ from stepdistill.training.config import CHECKPOINTS, RunSettings, TrainConfig
 from stepdistill.training.input_modes import InputMode, ObjectivePairs
 from stepdistill.training.label_predictor import LabelPredictor
 from stepdistill.training.methods import TrainingMethod, get_method
-from stepdistill.training.output import is_main_process, prepare_output_dir
+from stepdistill.training.output import hold_output, is_main_process, prepare_output_dir
 from stepdistill.training.sampling import GroupingKey
 from stepdistill.training.speed import record_training
 
@@ -136,63 +136,64 @@ def train_student(
         inputs=[*inputs, student_path] if Path(student_path).exists() else list(inputs),
         force=run.force,
     )
-    valid = validation_examples(data, run.max_valid_examples)
-    if isinstance(student, str):
-        student = load_student(student)
-    if config.lora_r > 0:
-        student = with_lora(student, config)
-    mode = training_method.input_mode(config)
-    encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
-    encoded = encode_items(mode, encoder, pairs)
-    predictor = LabelPredictor(
-        engine=TorchEngine(student.model, encoder),
-        task=data.task,
-        method=training_method,
-        config=config,
-        max_new_tokens=max_new_tokens(config, encoded.longest_label),
-    )
-    validation = ValidationAccuracy(predictor, valid)
-    trainer = make_trainer(
-        training_method,
-        config,
-        student,
-        mode,
-        encoded,
-        output,
-        validation if valid else None,
-        callbacks,
-    )
-    validation.trainer = trainer
-    metrics = {
-        "task": data.task.name,
-        "method": method,
-        "label_source": config.label_source,
-        "train_examples": counts,
-        # a closed label set's classes among the training labels (one class: a useless student)
-        "train_labels": label_counts(training_method.used_labels(data["train"], config))
-        if data.task.label_space
-        else None,
-        **run_training(trainer, output / CHECKPOINTS, config, run.resume, validation),
-        "validation_size": len(valid),
-        "validation_seconds": round(validation.seconds, 2),
-        "validation_predictions": validation.predictions,
-    }
-    # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
-    trainer.save_model(str(output))
-    with full_parameters(trainer):
-        started = time.perf_counter()
-        metrics.update(evaluate_test(predictor, data, output if is_main_process() else None))
-        tested = time.perf_counter() - started
-    # what the deployed student costs: its size and its label predictions per second here
-    metrics["student_parameters"] = sum(p.numel() for p in student.model.parameters())
-    metrics["test_seconds"] = round(tested, 2)
-    metrics["test_predictions_per_second"] = (
-        round(metrics["test_size"] / tested, 3) if metrics.get("test_size") and tested else None
-    )
-    if not is_main_process():
+    with hold_output(output):
+        valid = validation_examples(data, run.max_valid_examples)
+        if isinstance(student, str):
+            student = load_student(student)
+        if config.lora_r > 0:
+            student = with_lora(student, config)
+        mode = training_method.input_mode(config)
+        encoder = PairEncoder.for_config(student.tokenizer, student.kind, config)
+        encoded = encode_items(mode, encoder, pairs)
+        predictor = LabelPredictor(
+            engine=TorchEngine(student.model, encoder),
+            task=data.task,
+            method=training_method,
+            config=config,
+            max_new_tokens=max_new_tokens(config, encoded.longest_label),
+        )
+        validation = ValidationAccuracy(predictor, valid)
+        trainer = make_trainer(
+            training_method,
+            config,
+            student,
+            mode,
+            encoded,
+            output,
+            validation if valid else None,
+            callbacks,
+        )
+        validation.trainer = trainer
+        metrics = {
+            "task": data.task.name,
+            "method": method,
+            "label_source": config.label_source,
+            "train_examples": counts,
+            # a closed label set's classes among the training labels (one class: a useless student)
+            "train_labels": label_counts(training_method.used_labels(data["train"], config))
+            if data.task.label_space
+            else None,
+            **run_training(trainer, output / CHECKPOINTS, config, run.resume, validation),
+            "validation_size": len(valid),
+            "validation_seconds": round(validation.seconds, 2),
+            "validation_predictions": validation.predictions,
+        }
+        # every process takes part: a sharded (FSDP) model is gathered to be saved and to generate
+        trainer.save_model(str(output))
+        with full_parameters(trainer):
+            started = time.perf_counter()
+            metrics.update(evaluate_test(predictor, data, output if is_main_process() else None))
+            tested = time.perf_counter() - started
+        # what the deployed student costs: its size and its label predictions per second here
+        metrics["student_parameters"] = sum(p.numel() for p in student.model.parameters())
+        metrics["test_seconds"] = round(tested, 2)
+        metrics["test_predictions_per_second"] = (
+            round(metrics["test_size"] / tested, 3) if metrics.get("test_size") and tested else None
+        )
+        if not is_main_process():
+            return TrainResult(output, metrics)
+        save_folder(output, student, training_method, config, predictor, metrics, data_info)
         return TrainResult(output, metrics)
-    save_folder(output, student, training_method, config, predictor, metrics, data_info)
-    return TrainResult(output, metrics)
 
 
 def with_lora(student: Student, config: TrainConfig) -> Student:
