@@ -8,11 +8,11 @@ import json
 import time
 
 import pytest
-import yaml
 
 from cli_helpers import one_line_error
 from stepdistill.cli.main import main
-from test_task_files import nli_rows, write_rows
+from test_first_hour import task_file as nli_task_file
+from test_task_files import nli_rows
 
 LAUGHS = "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
@@ -22,18 +22,10 @@ BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
 
 
 def task_file(tmp_path, **changes) -> str:
-    write_rows(tmp_path / "train.csv", nli_rows(12))
-    task = {
-        "name": "nli",
-        "data": {"train": "train.csv"},
-        "input": "{premise} / {hypothesis}",
-        "label_column": "label",
-        "label_kind": "choice",
-        "labels": ["entailment", "neutral", "contradiction"],
-        "label_map": {0: "entailment", 1: "neutral", 2: "contradiction"},
-        **changes,
-    }
-    return yaml.safe_dump(task)
+    """The text of a small NLI task file over a train.csv it writes."""
+    codes = {0: "entailment", 1: "neutral", 2: "contradiction"}
+    path = nli_task_file(tmp_path, nli_rows(12), **{"name": "nli", "label_map": codes, **changes})
+    return path.read_text()
 
 
 @pytest.mark.parametrize(
@@ -109,7 +101,7 @@ def test_a_row_longer_than_the_limit_is_refused_before_tokenizing(tmp_path, tiny
     started = time.perf_counter()
     assert main(train_args(path, tiny_t5_dir, tmp_path / "out")) == 2
     line = one_line_error(capsys)
-    assert "train example nli-train-5: its input is 1200024 characters" in line
+    assert "train example nli-train-5: its input is 1200043 characters" in line
     assert "over max_input_chars (1000000)" in line
     assert time.perf_counter() - started < 30 and not (tmp_path / "out").exists()
     # the limit is an option
