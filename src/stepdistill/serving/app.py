@@ -279,8 +279,8 @@ def create_app(
 
     # with a key, the schema is served behind it like every endpoint but /health (FastAPI's
     # own /openapi.json, /docs and /redoc would answer anyone)
-    hidden = {"openapi_url": None} if api_key is not None else {}
-    app = FastAPI(title="stepdistill", lifespan=lifespan, **hidden)
+    schema_url = None if api_key is not None else "/openapi.json"
+    app = FastAPI(title="stepdistill", lifespan=lifespan, openapi_url=schema_url)
     guarded = [Depends(authorized)]
     if api_key is not None:
 
