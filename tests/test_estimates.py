@@ -66,7 +66,9 @@ def test_the_dry_runs_estimate_is_within_a_factor_of_two_of_the_run(
     measured = time.perf_counter() - started
     assert measured / 2 <= estimated <= measured * 2, (estimated, measured)
     lines = [r.getMessage() for r in caplog.records if r.name == "stepdistill.pipeline.progress"]
-    assert lines[0].startswith("progress 0%: extract, stage 1 of 4")
+    # the report stage has no estimate before a first run: no share of the whole is claimed
+    assert lines[0].startswith("progress: extract, stage 1 of 4; 0 s elapsed, at least ")
+    assert lines[0].endswith("left (1 stage(s) not estimated yet)")
     assert any("train standard" in line and "left" in line for line in lines)
     assert lines[-1].startswith("progress 100%: all 4 stages done in ")
 
@@ -136,4 +138,12 @@ def test_the_time_left_follows_the_runs_own_pace(monkeypatch):
     progress.advance(5, 10)
     assert progress.line() == (
         "progress 75%: b (step 5 of 10), stage 2 of 2; 30 s elapsed, about 10 s left"
+    )
+    unknown = RunProgress({"a": Estimate(10.0, RECORDED), "b": Estimate.unknown("")})
+    unknown.begin("a")
+    now[0] = 40.0
+    unknown.end("a")
+    unknown.begin("b")
+    assert unknown.line() == (
+        "progress: b, stage 2 of 2; 10 s elapsed, time left unknown (1 stage(s) not estimated yet)"
     )

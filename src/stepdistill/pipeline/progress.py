@@ -74,19 +74,20 @@ class RunProgress:
             took = duration_text(time.perf_counter() - self.started_at)
             return f"progress 100%: all {len(self.estimates)} stages done in {took}"
         unknown = [n for n in self.estimates if n not in known and n not in self.finished]
-        if unknown:
-            left_text = (
-                f"about {duration_text(left)} left and {len(unknown)} stage(s) not estimated"
-            )
-        else:
-            left_text = f"about {duration_text(left)} left"
         share = done / planned if planned else 0.0
+        head = f"progress {share:.0%}"
+        left_text = f"about {duration_text(left)} left"
+        if unknown:
+            # no share of the whole is known: the estimated stages' time left is a lower bound
+            head = "progress"
+            bound = f"at least {duration_text(left)} left" if left > 0 else "time left unknown"
+            left_text = f"{bound} ({len(unknown)} stage(s) not estimated yet)"
         position = len(self.finished) + (self.current is not None)
         where = f"{self.current} ({self.detail})" if self.current and self.detail else self.current
         where = where or "between stages"
         elapsed = duration_text(time.perf_counter() - self.started_at)
         return (
-            f"progress {share:.0%}: {where}, stage {position} of {len(self.estimates)}; "
+            f"{head}: {where}, stage {position} of {len(self.estimates)}; "
             f"{elapsed} elapsed, {left_text}"
         )
 
