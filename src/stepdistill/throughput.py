@@ -155,7 +155,7 @@ class Estimate:
     @classmethod
     def nothing(cls) -> Estimate:
         """A stage that is done: nothing left to do."""
-        return cls(0.0, RECORDED, 1.0, "done")
+        return DONE
 
     @classmethod
     def from_measurements(
@@ -188,12 +188,15 @@ class Estimate:
         }
 
 
+DONE = Estimate(0.0, RECORDED, 1.0, "done")
+
+
 def total(estimates: Iterable[Estimate]) -> Estimate:
     """The sum of several estimates: as wrong as the worst of them; the unknown ones named."""
     parts = list(estimates)
     known = [e for e in parts if e.seconds is not None]
     unknown = len(parts) - len(known)
-    sources = sorted({e.source for e in known if e.note != "done"})
+    sources = sorted({e.source for e in known if e != DONE})
     factor = max((e.factor or 1.0 for e in known), default=None)
     note = f"{unknown} stage{'s' * (unknown != 1)} not estimated, not counted" if unknown else ""
     seconds = sum(e.seconds or 0.0 for e in known)

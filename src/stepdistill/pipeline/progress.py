@@ -28,6 +28,12 @@ class RunProgress:
         self.spent = 0.0  # seconds spent in finished stages that had an estimate
         self.started_at = self.stage_started = self.last_line = time.perf_counter()
 
+    def unestimated(self) -> bool:
+        """Whether a stage still to run has no estimate (so a new record may give one)."""
+        return any(
+            self._seconds(name) is None for name in self.estimates if name not in self.finished
+        )
+
     def update(self, estimates: dict[str, Estimate]) -> None:
         """Estimates of stages that had none (a record that came with an earlier stage)."""
         for name, found in estimates.items():

@@ -448,7 +448,8 @@ def run_stages(
         else:
             logger.info("extract: teacher %s", config.teacher.teacher)
             report["extract"] = run.extract()
-            progress.update(run.estimates(may_calibrate=False))
+            if progress.unestimated():  # each call reads the task's data again
+                progress.update(run.estimates(may_calibrate=False))
         progress.end("extract")
     report["students"] = {}
     report["skipped_students"] = {}
@@ -469,7 +470,8 @@ def run_stages(
                 if config.export_quantization:
                     progress.end(f"export {name}")  # nothing to export
                 continue
-            progress.update(run.estimates(may_calibrate=False))
+            if progress.unestimated():  # each call reads the task's data again
+                progress.update(run.estimates(may_calibrate=False))
         progress.end(f"train {name}")
         report["students"][name] = metrics
         if config.export_quantization:

@@ -44,6 +44,13 @@ def holder_of(path: Path) -> str | None:
         return handle.read().strip() or "another process"
 
 
+def in_use(path: Path, holder: str) -> StepdistillError:
+    return StepdistillError(
+        f"output {path} is in use by another run ({holder}); wait for it to end or "
+        "choose another --output"
+    )
+
+
 @contextlib.contextmanager
 def hold_output(path: Path) -> Iterator[None]:
     """Hold ``path`` for this run (the main process): a second run into the same folder is
@@ -57,10 +64,7 @@ def hold_output(path: Path) -> Iterator[None]:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise StepdistillError(
-            f"output {path} is in use by another run ({holder}); wait for it to end or "
-            "choose another --output"
-        )
+        raise in_use(path, holder)
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     handle.seek(0)
     handle.truncate()
@@ -108,10 +112,7 @@ def prepare_output_dir(
         raise StepdistillError(f"output {path} exists and is not a folder")
     holder = holder_of(path) if path.is_dir() else None
     if holder is not None:
-        raise StepdistillError(
-            f"output {path} is in use by another run ({holder}); wait for it to end or "
-            "choose another --output"
-        )
+        raise in_use(path, holder)
     if path.exists() and any(p.name != LOCK_FILE for p in path.iterdir()):
         if resume:
             if not is_run_folder(path):
