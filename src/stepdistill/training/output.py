@@ -110,7 +110,8 @@ def prepare_output_dir(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise StepdistillError(f"output {path} exists and is not a folder")
-    holder = holder_of(path) if path.is_dir() else None
+    # the other processes of a distributed run join the main process's hold on the folder
+    holder = holder_of(path) if path.is_dir() and is_main_process() else None
     if holder is not None:
         raise in_use(path, holder)
     if path.exists() and any(p.name != LOCK_FILE for p in path.iterdir()):
