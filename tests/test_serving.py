@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -394,3 +395,138 @@ def test_a_stalled_client_is_answered_503_and_let_go(sbs_model, tmp_path):
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def open_connections(port: int, count: int) -> list:
+    """``count`` connections to the server, connected without waiting on each (a full accept
+    queue would make a blocking connect wait)."""
+    import socket
+
+    connections = []
+    for _ in range(count):
+        connection = socket.socket()
+        connection.setblocking(False)
+        connection.connect_ex(("127.0.0.1", port))
+        connections.append(connection)
+    return connections
+
+
+def closed_by_server(connection) -> bool:
+    """The server closed it (end of stream or reset); False while it stays open."""
+    try:
+        return connection.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:  # reset, or never connected: the server did not keep it
+        return True
+
+
+def start_server(sbs_model: Path, tmp_path: Path, *options: str, preexec_fn=None):
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [CLI, "serve", "--model", str(sbs_model), "--port", str(port), *options],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        preexec_fn=preexec_fn,
+    )
+    wait_until_answering(f"http://127.0.0.1:{port}/health", process, log=log_path)
+    return process, port, log, log_path
+
+
+def keep_asking(base: str, seconds: float) -> list[int]:
+    """Statuses of /health and a good prediction, asked in turn for ``seconds``."""
+    statuses = []
+    deadline = time.time() + seconds
+    good = {"inputs": ["Ann has 3 pens and buys 2.\nHow many pens?"]}
+    while time.time() < deadline:
+        statuses.append(httpx.get(f"{base}/health", timeout=10).status_code)
+        statuses.append(httpx.post(f"{base}/v1/predict", json=good, timeout=30).status_code)
+        time.sleep(0.1)
+    return statuses
+
+
+@pytest.mark.slow
+def test_load_of_slow_and_idle_connections(sbs_model, tmp_path):
+    """300 connections, half sending nothing and half trickling a header byte every 0.5 s: the
+    server closes every one within its header deadline (3 s), while /health and good
+    requests keep answering 200, and memory stays bounded."""
+    import threading
+
+    process, port, log, _ = start_server(sbs_model, tmp_path, "--header-timeout", "3")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        before = resident_mb(process.pid)
+        asked: list[int] = []
+        asking = threading.Thread(target=lambda: asked.extend(keep_asking(base, 8)))
+        asking.start()
+        opened = time.perf_counter()
+        connections = open_connections(port, 300)
+        trickle = b"GET /health HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n\r\n"
+        open_for: dict[int, float] = {}
+        sent = 0
+        while len(open_for) < 300 and time.perf_counter() - opened < 20:
+            for number, connection in enumerate(connections):
+                if number not in open_for and closed_by_server(connection):
+                    open_for[number] = time.perf_counter() - opened
+            for connection in connections[150:]:  # the slow half: one byte each
+                with contextlib.suppress(OSError):  # closed, or not yet connected
+                    connection.send(trickle[sent : sent + 1])
+            sent = min(sent + 1, len(trickle) - 3)  # never the headers' end
+            time.sleep(0.5)
+        asking.join()
+        after = resident_mb(process.pid)
+        for connection in connections:
+            connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+    assert len(open_for) == 300, f"{300 - len(open_for)} connections were never closed"
+    # the deadline (3 s) and one pass of this loop (0.5 s) and the time to open them all
+    assert max(open_for.values()) < 6, max(open_for.values())
+    assert asked and all(status == 200 for status in asked), asked
+    print(f"closed after at most {max(open_for.values()):.1f} s; {len(asked)} requests all 200")
+    assert after - before < 150, (before, after)
+
+
+@pytest.mark.slow
+def test_connections_beyond_the_descriptor_limit(sbs_model, tmp_path):
+    """The server at a descriptor limit of 1,024 and 1,100 idle connections (a header deadline
+    of a minute, so that only the connection cap guards): /health still answers, every
+    accepted connection stays below the limit, and the log stays under 1 MB."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1300:
+        pytest.skip("this test needs 1,300 descriptors of its own")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1300), hard))
+
+    def limit_descriptors():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    process, port, log, log_path = start_server(
+        sbs_model, tmp_path, "--header-timeout", "60", preexec_fn=limit_descriptors
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        connections = open_connections(port, 1100)
+        time.sleep(5)  # the server accepts them all, closing the longest waiting at its cap
+        statuses = [httpx.get(f"{base}/health", timeout=10).status_code for _ in range(5)]
+        descriptors = len(os.listdir(f"/proc/{process.pid}/fd"))
+        still_open = sum(not closed_by_server(connection) for connection in connections)
+        for connection in connections:
+            connection.close()
+        assert process.poll() is None, "the server died"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+    log_bytes = log_path.stat().st_size
+    print(f"{still_open} of 1100 kept open; server descriptors {descriptors}; log {log_bytes} B")
+    assert statuses == [200] * 5
+    assert descriptors < 1024
+    assert "at most" in log_path.read_text()  # it said how many connections it keeps
+    assert log_bytes < 1_000_000

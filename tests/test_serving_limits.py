@@ -9,35 +9,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from servers import FakePredictor
 from stepdistill.errors import DataError
 from stepdistill.models.batcher import MicroBatcher, QueueFull
 from stepdistill.serving.app import create_app
 from stepdistill.serving.limits import ServeLimits
-from stepdistill.serving.predictor import Prediction
 from stepdistill.tasks import get_task
-
-
-class FakePredictor:
-    """Answers the length of each input; slow or failing on request."""
-
-    def __init__(self, task: str = "svamp", delay: float = 0.0) -> None:
-        self.task = get_task(task)
-        self.name = "fake"
-        self.delay = delay
-
-    def format_input(self, row):
-        if isinstance(row, str):
-            return row
-        if "input" in row and isinstance(row["input"], str):
-            return row["input"]
-        return self.task.format_input(row, sep="\n")
-
-    def predict(self, inputs, *, rationale=False, score_labels=False):
-        time.sleep(self.delay)
-        texts = [self.format_input(row) for row in inputs]
-        for text in texts:
-            text.encode("utf-8")  # a lone surrogate would fail here, as in a tokenizer
-        return [Prediction(str(len(text))) for text in texts]
 
 
 def client(**options) -> TestClient:

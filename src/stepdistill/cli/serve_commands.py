@@ -113,7 +113,7 @@ def run_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     app = create_app(Predictor(args.model), limits=limits, api_key=api_key)
-    serve(app, host=args.host, port=args.port, model=args.model)
+    serve(app, host=args.host, port=args.port, model=args.model, limits=limits)
     return 0
 
 

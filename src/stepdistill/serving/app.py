@@ -9,6 +9,7 @@ holds the limits and their defaults.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import time
 import uuid
@@ -154,12 +155,15 @@ def check_input(row: Any, number: int, predictor: Predictor, limits: ServeLimits
 
 
 class LimitsMiddleware:
-    """ASGI middleware: a body over ``max_body_bytes`` gets 413 before it is read whole, and a
-    request (its body's arrival included) past ``request_timeout`` seconds gets 503."""
+    """ASGI middleware: a body over ``max_body_bytes`` gets 413 before it is read whole; a
+    request (its body's arrival included) past ``request_timeout`` seconds gets 503; a request
+    whose client went away is given up (its inputs leave the queue); one still running when
+    the server stops after its grace gets 503, not 500."""
 
-    def __init__(self, app: Any, limits: ServeLimits) -> None:
+    def __init__(self, app: Any, limits: ServeLimits, in_flight: set[asyncio.Task]) -> None:
         self.app = app
         self.limits = limits
+        self.in_flight = in_flight
 
     async def error(self, send: Any, status: int, message: str) -> None:
         import json
@@ -174,11 +178,20 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         timeout = self.limits.request_timeout
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
         try:
             await asyncio.wait_for(self._handle(scope, receive, send), timeout)
         except asyncio.TimeoutError:
             if not scope.get("stepdistill.started"):
                 await self.error(send, 503, f"the request took over {timeout:g} s")
+        except asyncio.CancelledError:
+            # only the server cancels a request, when it stops after its grace: the request
+            # ends here, answered, rather than as a 500 with a traceback in the log
+            if not scope.get("stepdistill.started"):
+                await self.error(send, 503, "the server is shutting down; try again")
 
     async def _handle(self, scope: dict, receive: Any, send: Any) -> None:
         limit = self.limits.max_body_bytes
@@ -200,20 +213,44 @@ class LimitsMiddleware:
                 return
         body = b"".join(chunks)
         delivered = False
+        gone = asyncio.Event()
 
         async def replay() -> dict:
             nonlocal delivered
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            await gone.wait()
+            return {"type": "http.disconnect"}
 
         async def tracked_send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 scope["stepdistill.started"] = True
             await send(message)
 
-        await self.app(scope, replay, tracked_send)
+        async def watch() -> None:
+            # the server's receive answers "disconnect" once the client is gone (or the
+            # answer is complete); the app hears of it through replay
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        answer = asyncio.ensure_future(self.app(scope, replay, tracked_send))
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await asyncio.wait({answer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if not answer.done() and not scope.get("stepdistill.started"):
+                answer.cancel()  # the client is gone: nobody waits for this answer any more
+                with contextlib.suppress(asyncio.CancelledError):
+                    await answer
+                return
+            await answer
+        finally:
+            watcher.cancel()
+            if not answer.done():
+                answer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await answer
 
 
 def check_api_key(key: str) -> None:
@@ -260,11 +297,15 @@ def create_app(
         return predictor.predict(inputs, rationale=rationale, score_labels=score_labels)
 
     batcher = MicroBatcher(run, max_batch=limits.max_batch, max_queued=limits.max_queued_inputs)
+    in_flight: set[asyncio.Task] = set()  # the requests being answered
 
     @asynccontextmanager
     async def lifespan(app: Any):
         batcher.start()
         yield
+        # the server stops: requests it cancelled after its grace answer 503 before it exits
+        if in_flight:
+            await asyncio.wait(set(in_flight), timeout=5)
         await batcher.stop()
 
     def authorized(request: Request) -> None:
@@ -381,5 +422,5 @@ def create_app(
     async def library_error(_: Any, error: StepdistillError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(error)})
 
-    app.add_middleware(LimitsMiddleware, limits=limits)
+    app.add_middleware(LimitsMiddleware, limits=limits, in_flight=in_flight)
     return app

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from stepdistill.serving.connections import (
+    FLOODED_LOGGERS,
+    FloodFilter,
+    GuardedConfig,
+    connection_cap,
+)
+from stepdistill.serving.limits import ServeLimits
 
 
 def http_address(host: str, port: int) -> str:
@@ -35,15 +45,45 @@ class ReadyServer(uvicorn.Server):
         )
 
 
-def serve(app: Any, *, host: str, port: int, model: Path) -> None:
-    """Serve ``app`` until SIGTERM or Ctrl-C; uvicorn finishes the requests in flight before
-    it exits, and closes idle and half-open connections after a few seconds."""
-    config = uvicorn.Config(
+def make_server(
+    app: Any, *, host: str, port: int, model: Path, limits: ServeLimits | None = None
+) -> ReadyServer:
+    """A server for ``app`` that holds connections to ``limits``' header deadline, keep-alive
+    timeout and connection cap (the cap lowered to fit under the file-descriptor limit); on
+    SIGTERM the requests in flight may take ``limits.grace`` seconds more, then each gets 503."""
+    limits = limits or ServeLimits()
+    cap = connection_cap(limits.max_connections)
+    if cap < limits.max_connections:
+        print(
+            f"stepdistill: at most {cap} connections at once (the file-descriptor limit; "
+            "raise it with `ulimit -n` for more)",
+            file=sys.stderr,
+            flush=True,
+        )
+    config = GuardedConfig(
         app,
         host=host,
         port=port,
         log_level="warning",
-        timeout_graceful_shutdown=30,
-        timeout_keep_alive=5,
+        timeout_graceful_shutdown=math.ceil(limits.grace),
+        timeout_keep_alive=math.ceil(limits.keep_alive),
+        header_timeout=limits.header_timeout,
+        max_connections=cap,
     )
-    ReadyServer(config, model).run()
+    return ReadyServer(config, model)
+
+
+def serve(
+    app: Any, *, host: str, port: int, model: Path, limits: ServeLimits | None = None
+) -> None:
+    """Serve ``app`` (``make_server``) until SIGTERM or Ctrl-C, with error logs that a flood
+    of bad connections cannot fill."""
+    server = make_server(app, host=host, port=port, model=model, limits=limits)
+    flood = FloodFilter()
+    for name in FLOODED_LOGGERS:
+        logging.getLogger(name).addFilter(flood)
+    try:
+        server.run()
+    finally:
+        for name in FLOODED_LOGGERS:
+            logging.getLogger(name).removeFilter(flood)
