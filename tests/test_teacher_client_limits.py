@@ -4,6 +4,7 @@ written, a locked or unwritable cache (numbered as in the hardening issue)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sqlite3
@@ -16,7 +17,7 @@ import pytest
 from stepdistill.cli.main import main
 from stepdistill.errors import StepdistillError
 from stepdistill.teacher import RetryPolicy, TeacherRequest
-from stepdistill.teacher.base import Completion, Usage
+from stepdistill.teacher.base import Completion, GenerationSettings, Usage
 from stepdistill.teacher.cache import CompletionCache
 from stepdistill.teacher.openai_backend import OpenAITeacher, without_credentials
 from test_task_files import nli_rows, task_file, write_rows
@@ -119,3 +120,156 @@ def test_an_unwritable_cache_is_a_one_line_error(tmp_path, capsys):
     blocker.write_text("x")
     with pytest.raises(StepdistillError, match="cache"):
         CompletionCache(blocker / "cache.sqlite")  # its folder would be a file
+
+
+# hardening round 2, 8: unbounded teacher responses ---------------------------------------------
+
+
+def serve_once_per_request(answer):
+    """A loopback server whose POST handler is ``answer(handler, body)``; returns its port."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            return
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            answer(self, body)
+
+        do_GET = do_POST
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def completion_body(text: str) -> bytes:
+    return json.dumps(
+        {"choices": [{"message": {"role": "assistant", "content": text}}], "usage": None}
+    ).encode()
+
+
+def send(handler, body: bytes, *, headers=(), status=200, declared: int | None = None):
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body) if declared is None else declared))
+    handler.end_headers()
+    with contextlib.suppress(OSError):  # the client stopped reading
+        handler.wfile.write(body)
+
+
+def ask(port: int, *, max_tokens: int = 256, attempts: int = 1) -> Completion:
+    teacher = OpenAITeacher(
+        "fake",
+        base_url=f"http://127.0.0.1:{port}/v1",
+        retry=RetryPolicy(max_attempts=attempts, timeout=20, base_delay=0.01),
+    )
+    request = TeacherRequest(prompt="q", settings=GenerationSettings(max_tokens=max_tokens))
+    return asyncio.run(teacher.complete(request))
+
+
+def peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_body_larger_than_max_tokens_can_produce_is_a_failed_attempt(declared):
+    huge = completion_body("x" * 30_000_000)  # 30 MB for max_tokens 256
+
+    def answer(handler, _):
+        if declared:
+            send(handler, huge)
+        else:  # no Content-Length: counted as it arrives
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            with contextlib.suppress(OSError):
+                handler.wfile.write(huge)
+
+    server = serve_once_per_request(answer)
+    before = peak_mb()
+    completion = ask(server.server_address[1])
+    server.shutdown()
+    assert completion.text is None and "bytes" in completion.error, completion
+    assert "over" in completion.error or "declares" in completion.error
+    assert peak_mb() - before < 25  # the body was never held whole
+
+
+def test_a_gzip_bomb_is_inflated_with_a_cap():
+    import gzip
+
+    bomb = gzip.compress(completion_body("0" * 60_000_000), compresslevel=9)  # ~60 KB
+
+    def answer(handler, _):
+        send(handler, bomb, headers=[("Content-Encoding", "gzip")])
+
+    server = serve_once_per_request(answer)
+    before = peak_mb()
+    completion = ask(server.server_address[1])
+    server.shutdown()
+    assert completion.text is None and "inflates to over" in completion.error, completion
+    assert peak_mb() - before < 50
+
+
+def test_a_normal_gzip_answer_is_read():
+    import gzip
+
+    def answer(handler, _):
+        send(
+            handler,
+            gzip.compress(completion_body("The answer is 7.")),
+            headers=[("Content-Encoding", "gzip")],
+        )
+
+    server = serve_once_per_request(answer)
+    completion = ask(server.server_address[1])
+    server.shutdown()
+    assert completion.text == "The answer is 7."
+
+
+# 9: redirects -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_origin_is_refused_and_the_prompt_stays(status):
+    reached: list[bytes] = []
+
+    def elsewhere(handler, body):
+        reached.append(body)
+        send(handler, completion_body("taken from elsewhere"))
+
+    other = serve_once_per_request(elsewhere)
+
+    def redirect(handler, _):
+        location = f"http://127.0.0.1:{other.server_address[1]}/v1/chat/completions"
+        send(handler, b"", status=status, headers=[("Location", location)])
+
+    server = serve_once_per_request(redirect)
+    completion = ask(server.server_address[1], attempts=3)
+    server.shutdown()
+    other.shutdown()
+    assert completion.text is None and f"HTTP {status} redirect" in completion.error, completion
+    assert completion.attempts == 1  # the same every time: not tried again
+    assert reached == []
+
+
+def test_a_redirect_within_the_same_origin_keeping_the_body_is_followed():
+    bodies: list[bytes] = []
+
+    def answer(handler, body):
+        if handler.path == "/v1/chat/completions":
+            send(handler, b"", status=307, headers=[("Location", "/v2/chat/completions")])
+        else:
+            bodies.append(body)
+            send(handler, completion_body("moved answer"))
+
+    server = serve_once_per_request(answer)
+    completion = ask(server.server_address[1])
+    server.shutdown()
+    assert completion.text == "moved answer"
+    assert json.loads(bodies[0])["messages"][0]["content"] == "q"
