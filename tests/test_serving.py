@@ -488,7 +488,10 @@ def test_load_of_slow_and_idle_connections(sbs_model, tmp_path):
     # the deadline (3 s) and one pass of this loop (0.5 s) and the time to open them all
     assert max(open_for.values()) < 6, max(open_for.values())
     assert asked and all(status == 200 for status in asked), asked
-    print(f"closed after at most {max(open_for.values()):.1f} s; {len(asked)} requests all 200")
+    print(
+        f"closed after at most {max(open_for.values()):.1f} s; {len(asked)} requests all 200; "
+        f"resident memory {before:.0f} MB before, {after:.0f} MB after"
+    )
     assert after - before < 150, (before, after)
 
 
@@ -512,10 +515,12 @@ def test_connections_beyond_the_descriptor_limit(sbs_model, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        before = resident_mb(process.pid)
         connections = open_connections(port, 1100)
         time.sleep(5)  # the server accepts them all, closing the longest waiting at its cap
         statuses = [httpx.get(f"{base}/health", timeout=10).status_code for _ in range(5)]
         descriptors = len(os.listdir(f"/proc/{process.pid}/fd"))
+        after = resident_mb(process.pid)
         still_open = sum(not closed_by_server(connection) for connection in connections)
         for connection in connections:
             connection.close()
@@ -525,8 +530,12 @@ def test_connections_beyond_the_descriptor_limit(sbs_model, tmp_path):
         process.wait(timeout=30)
         log.close()
     log_bytes = log_path.stat().st_size
-    print(f"{still_open} of 1100 kept open; server descriptors {descriptors}; log {log_bytes} B")
+    print(
+        f"{still_open} of 1100 open; server descriptors {descriptors}; log {log_bytes} B; "
+        f"resident memory {before:.0f} MB before, {after:.0f} MB after"
+    )
     assert statuses == [200] * 5
     assert descriptors < 1024
     assert "at most" in log_path.read_text()  # it said how many connections it keeps
     assert log_bytes < 1_000_000
+    assert after - before < 150, (before, after)

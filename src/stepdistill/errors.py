@@ -28,3 +28,8 @@ class BudgetReached(StepdistillError):
 
 class NoUsableExamples(StepdistillError):
     """A training method found no example it can learn from (e.g. no rationale was kept)."""
+
+
+class DiskFull(StepdistillError):
+    """A write failed because its device is (all but) full; what was written completely is
+    kept, and a rerun resumes from it."""

@@ -1,16 +1,20 @@
-"""Reading JSON lines and JSON lists with errors that name the file and line."""
+"""Reading JSON lines and JSON lists with errors that name the file and line; writing files
+atomically; a full disk reported in one line."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from stepdistill.config_file import load_yaml
-from stepdistill.errors import DataError
+from stepdistill.errors import DataError, DiskFull, StepdistillError
 
 TOO_DEEP = "nested deeper than Python's JSON reader can follow (not a data row)"
 
@@ -168,3 +172,42 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DataError(f"{what} {path}: expected a mapping of keys, got {type(data).__name__}")
     return data
+
+
+# free bytes below which a failed write is taken to be the disk's fault, whatever the library
+# that failed makes of it (torch: "unexpected pos"; SQLite: "database or disk is full")
+LOW_SPACE = 1_048_576
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def free_bytes(folder: Path) -> int:
+    """Free bytes for this user on the device of ``folder`` (or of its nearest existing
+    parent)."""
+    folder = Path(folder).absolute()
+    while not folder.exists():
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
+
+
+@contextlib.contextmanager
+def writing_to(*folders: Path, resumes: str) -> Iterator[None]:
+    """Turn a write that fails on a full device, inside, into one ``DiskFull`` line that names
+    the folder and says how a rerun resumes (``resumes``); any other error passes unchanged."""
+    try:
+        yield
+    except StepdistillError:
+        raise
+    except Exception as error:
+        low = [folder for folder in folders if free_bytes(folder) < LOW_SPACE]
+        said_full = isinstance(error, OSError) and error.errno in FULL_ERRNOS
+        if not low and not said_full:
+            raise
+        raise disk_full((low or list(folders))[0], resumes) from error
+
+
+def disk_full(folder: Path, resumes: str) -> DiskFull:
+    """The one-line error of a full device under ``folder``, saying how a rerun resumes."""
+    return DiskFull(
+        f"no space left on the device of {folder} ({free_bytes(folder) // 1024} KB free): "
+        f"free some space or write elsewhere; {resumes}"
+    )

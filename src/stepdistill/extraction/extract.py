@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stepdistill.data.io import write_jsonl
+from stepdistill.data.io import write_jsonl, writing_to
 from stepdistill.errors import BudgetReached, StepdistillError
 from stepdistill.extraction.filters import apply_filters, needs_judge, parse_filter
 from stepdistill.extraction.judge import judge_records
@@ -39,7 +39,7 @@ from stepdistill.schema import REQUEST_FAILED, Example, Outcome, ParseResult, Te
 from stepdistill.tasks.base import Task
 from stepdistill.tasks.parsing import parse_completion
 from stepdistill.teacher import Completion, GenerationSettings, Teacher, TeacherRequest
-from stepdistill.teacher.cache import CompletionCache
+from stepdistill.teacher.cache import RESUMES, CompletionCache
 from stepdistill.teacher.runner import Budget, RunStats, Sender, run_requests
 
 logger = logging.getLogger(__name__)
@@ -571,11 +571,13 @@ def extract(
             if judge is not None and judge[0] is not teacher:
                 await judge[0].aclose()
 
-    try:
-        records, report = asyncio.run(main())
-    finally:
-        if cache is not None:
-            cache.close()
-    if output is not None:
-        write_jsonl(Path(output), (record.to_dict() for record in records))
+    folders = [Path(path).parent for path in (cache_path, output) if path is not None]
+    with writing_to(*folders, resumes=RESUMES):
+        try:
+            records, report = asyncio.run(main())
+        finally:
+            if cache is not None:
+                cache.close()
+        if output is not None:
+            write_jsonl(Path(output), (record.to_dict() for record in records))
     return records, report

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stepdistill.data.io import disk_full
 from stepdistill.errors import StepdistillError
 from stepdistill.teacher.base import Completion, Usage
 
@@ -28,6 +29,14 @@ CREATE TABLE IF NOT EXISTS completions (
 # with backoff: a completion that was paid for is never dropped because the file was busy.
 BUSY_TIMEOUT = 30.0
 BUSY_RETRIES = 4
+BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+RESUMES = "every answer already in the cache is kept, and a rerun sends only the rest"
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``error`` (None before Python 3.11)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 class CompletionCache:
@@ -48,17 +57,23 @@ class CompletionCache:
             self._retrying(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._retrying(lambda: self._db.execute(_SCHEMA))
+        except StepdistillError:
+            raise
         except (OSError, sqlite3.DatabaseError) as error:
             raise StepdistillError(f"cache {self.path}: {error}") from None
 
     def _retrying(self, operation: Any) -> Any:
-        """Run ``operation``; while the database is locked, wait (doubling) and try again."""
+        """Run ``operation``; while the database is locked, wait (doubling) and try again; a
+        full device is one ``DiskFull`` line."""
         delay = 0.5
         for attempt in range(BUSY_RETRIES):
             try:
                 return operation()
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
+                code = _primary_code(error)
+                if code == sqlite3.SQLITE_FULL:
+                    raise disk_full(self.path.parent, RESUMES) from error
+                if code not in BUSY_CODES:
                     raise
                 if attempt == BUSY_RETRIES - 1:
                     raise StepdistillError(

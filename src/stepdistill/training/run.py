@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
+from stepdistill.data.io import writing_to
 from stepdistill.data.task_data import TaskData
 from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import DataError, NoUsableExamples, StepdistillError
@@ -136,7 +137,8 @@ def train_student(
         inputs=[*inputs, student_path] if Path(student_path).exists() else list(inputs),
         force=run.force,
     )
-    with hold_output(output):
+    resumes = "a rerun with --resume continues from the last complete checkpoint"
+    with hold_output(output), writing_to(output, resumes=resumes):
         valid = validation_examples(data, run.max_valid_examples)
         if isinstance(student, str):
             student = load_student(student)
