@@ -148,6 +148,25 @@ def test_dry_run_prints_the_plan_and_the_teacher_cost(tmp_path, tiny_t5_dir, cap
     assert not (tmp_path / "out").exists()  # a dry run writes nothing
 
 
+def test_a_dry_run_renders_the_teacher_prompts_once(tmp_path, tiny_t5_dir, monkeypatch):
+    import stepdistill.pipeline.runner as runner
+
+    made = []
+    original = runner.extraction_plan
+
+    def counted(*args, **options):
+        made.append(options.get("may_calibrate"))
+        return original(*args, **options)
+
+    monkeypatch.setattr(runner, "extraction_plan", counted)
+    path = make_pipeline(tmp_path, tiny_t5_dir, "http://127.0.0.1:9/v1")
+    from stepdistill.pipeline.config import load_pipeline
+
+    plan = runner.plan(load_pipeline(path), may_calibrate=False)
+    assert plan["stages"]["extract"]["requests"] == 27
+    assert made == [False]  # the estimates' plan is the plan shown (was made twice)
+
+
 def test_dry_run_counts_each_objectives_examples_when_the_rationales_are_known(
     tmp_path, paper_dir, tiny_t5_dir, capsys
 ):

@@ -81,6 +81,7 @@ class PipelineRun:
         self.source = config.source()
         self.state_path = self.output / STATE_FILE
         self.state: dict[str, Any] = read_state(self.state_path)
+        self._plans: dict[bool, dict[str, Any]] = {}  # extraction plans, made once each
 
     def check_output(self) -> None:
         """An existing output folder must be this kind of run's (never someone else's files),
@@ -122,7 +123,12 @@ class PipelineRun:
         ) == self.teacher_fingerprint()
 
     def extraction_plan(self, *, may_calibrate: bool = False) -> dict[str, Any]:
-        return extraction_plan(self.source, self.teacher, may_calibrate=may_calibrate)
+        """The teacher stage's plan (each prompt rendered to count it: made once per run)."""
+        if may_calibrate not in self._plans:
+            self._plans[may_calibrate] = extraction_plan(
+                self.source, self.teacher, may_calibrate=may_calibrate
+            )
+        return self._plans[may_calibrate]
 
     def extract(self) -> dict[str, Any]:
         extraction = run_extraction(
@@ -285,10 +291,12 @@ def plan(config: PipelineConfig, *, may_calibrate: bool = True) -> dict[str, Any
     durations = run.estimates(may_calibrate=may_calibrate)
     stages: dict[str, Any] = {}
     if config.teacher is not None:
+        done = run.extraction_done()
         stages["extract"] = {
-            "status": "done" if run.extraction_done() else "todo",
+            "status": "done" if done else "todo",
             "teacher": config.teacher.teacher,
-            **run.extraction_plan(),
+            # the plan the estimates made (a done stage is never timed)
+            **run.extraction_plan(may_calibrate=may_calibrate and not done),
         }
     for student in config.train.students():
         name = student.name
