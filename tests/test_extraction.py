@@ -416,3 +416,20 @@ def test_the_embedded_default_teacher_smollm2_answers_with_its_chat_template(pap
     assert len(records) == 2 and all(r["teacher"] == "local:smollm2-135m" for r in records)
     assert all(r["raw"] and "input_ids" not in r["raw"] for r in records)
     assert all(r["meta"]["prompt"]["format"] == "chat" for r in records)
+
+
+def test_the_report_says_how_many_kept_records_have_no_rationale():
+    from stepdistill.extraction.extract import ExtractionReport, outcome_text
+    from stepdistill.schema import TeacherRecord
+
+    records = [
+        TeacherRecord("a", "Two and three make five.", "5", True),
+        TeacherRecord("b", "", "7", True),  # the teacher gave its answer only
+        TeacherRecord("c", "  ", "7", True),
+        TeacherRecord("d", None, None, False, error="no answer"),
+    ]
+    report = ExtractionReport(examples=4)
+    report.count_outcomes(records)
+    assert (report.ok, report.empty, report.unparsable) == (3, 2, 1)
+    text = outcome_text(report.to_dict())
+    assert text.startswith("4 examples: 3 kept (2 of them a label with no rationale), 0 filtered")

@@ -118,6 +118,7 @@ class ExtractionReport(RunStats):
     unparsable: int = 0
     failed: int = 0
     filtered: int = 0
+    empty: int = 0  # of the ok ones: a label without a rationale (it trains the label only)
     hinted: int = 0
     hint_echoes: int = 0
     cost: float | None = None
@@ -138,6 +139,8 @@ class ExtractionReport(RunStats):
         for record in records:
             name = counters[record.outcome]
             setattr(self, name, getattr(self, name) + 1)
+            if record.outcome is Outcome.OK and not (record.rationale or "").strip():
+                self.empty += 1
             if record.meta.get("pass") == HINTED_PASS:
                 self.hinted += 1
                 self.hint_echoes += bool(record.meta.get("hint_echo"))
@@ -151,9 +154,11 @@ def hint_for(example: Example, hint: HintPrompt | None) -> HintPrompt | None:
 def outcome_text(counts: Mapping[str, Any]) -> str:
     """How an extraction's examples ended (an ``ExtractionReport`` as a dict), and, when the
     teacher saw labels, which pass wrote the records: one sentence for every report."""
+    empty = counts.get("empty", 0)
+    without = f" ({empty} of them a label with no rationale)" if empty else ""
     text = (
-        f"{counts['examples']} examples: {counts['ok']} kept, {counts['filtered']} filtered, "
-        f"{counts['unparsable']} unparsable, {counts['failed']} failed"
+        f"{counts['examples']} examples: {counts['ok']} kept{without}, {counts['filtered']} "
+        f"filtered, {counts['unparsable']} unparsable, {counts['failed']} failed"
     )
     hinted = counts.get("hinted", 0)
     if hinted:
