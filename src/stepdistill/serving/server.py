@@ -32,6 +32,17 @@ class ReadyServer(uvicorn.Server):
         super().__init__(config)
         self.model = model
 
+    def run(self, sockets: Any = None) -> None:
+        """Serve until stopped, with error logs that a flood of bad connections cannot fill."""
+        flood = FloodFilter()
+        for name in FLOODED_LOGGERS:
+            logging.getLogger(name).addFilter(flood)
+        try:
+            super().run(sockets=sockets)
+        finally:
+            for name in FLOODED_LOGGERS:
+                logging.getLogger(name).removeFilter(flood)
+
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets=sockets)
         if not self.started:
@@ -76,14 +87,5 @@ def make_server(
 def serve(
     app: Any, *, host: str, port: int, model: Path, limits: ServeLimits | None = None
 ) -> None:
-    """Serve ``app`` (``make_server``) until SIGTERM or Ctrl-C, with error logs that a flood
-    of bad connections cannot fill."""
-    server = make_server(app, host=host, port=port, model=model, limits=limits)
-    flood = FloodFilter()
-    for name in FLOODED_LOGGERS:
-        logging.getLogger(name).addFilter(flood)
-    try:
-        server.run()
-    finally:
-        for name in FLOODED_LOGGERS:
-            logging.getLogger(name).removeFilter(flood)
+    """Serve ``app`` (``make_server``) until SIGTERM or Ctrl-C."""
+    make_server(app, host=host, port=port, model=model, limits=limits).run()

@@ -57,8 +57,6 @@ class CompletionCache:
             self._retrying(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._retrying(lambda: self._db.execute(_SCHEMA))
-        except StepdistillError:
-            raise
         except (OSError, sqlite3.DatabaseError) as error:
             raise StepdistillError(f"cache {self.path}: {error}") from None
 

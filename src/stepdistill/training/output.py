@@ -40,8 +40,13 @@ def holder_of(path: Path) -> str | None:
     with open(lock, "a+", encoding="utf-8") as handle:
         if _try_lock(handle):
             return None  # a stale file: its run ended without removing it
-        handle.seek(0)
-        return handle.read().strip() or "another process"
+        return _holder_text(handle)
+
+
+def _holder_text(handle: Any) -> str:
+    """What a held lock file says of its holder."""
+    handle.seek(0)
+    return handle.read().strip() or "another process"
 
 
 def in_use(path: Path, holder: str) -> StepdistillError:
@@ -61,8 +66,7 @@ def hold_output(path: Path) -> Iterator[None]:
     lock = path / LOCK_FILE
     handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115  (held for the whole run)
     if not _try_lock(handle):
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = _holder_text(handle)
         handle.close()
         raise in_use(path, holder)
     started = time.strftime("%Y-%m-%d %H:%M:%S")
