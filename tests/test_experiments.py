@@ -179,6 +179,18 @@ def test_method_option_splits_a_grid_between_processes(paper_dir, tmp_path, caps
         load_recipe(recipe).only(["step-by-step"])
 
 
+def test_seed_option_runs_one_seed_of_a_grid(paper_dir, tmp_path, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", paper_dir, "unused-student")
+    command = ["experiment", str(recipe), "--method", "standard", "--seed", "1", "--dry-run"]
+    assert main(command) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 2 and all(
+        "/standard/" in line and line.endswith("/seed1") for line in listed
+    )
+    with pytest.raises(DataError, match=r"no seed \[7\]"):
+        load_recipe(recipe).only_seeds([7])
+
+
 def test_a_recipe_trains_from_a_teacher_file_on_every_example_or_the_kept_ones(
     paper_dir, tiny_t5_dir, tmp_path
 ):

@@ -1,8 +1,11 @@
-"""Keep the evidence grid's finished runs across machines: a run folder's checkpoints are too big
-to commit, but what the summaries and verdicts read is small.
+"""Keep the background queue's finished runs across machines: a run folder's checkpoints are too
+big to commit, but what the summaries and verdicts read is small.
 
-    python benchmarks/paper_claims/sync_runs.py save     # runs/cpu/*-grid -> results (commit it)
-    python benchmarks/paper_claims/sync_runs.py restore  # results -> runs/cpu/*-grid (runs skip)
+    python benchmarks/paper_claims/sync_runs.py save     # runs -> benchmarks/results (commit it)
+    python benchmarks/paper_claims/sync_runs.py restore  # benchmarks/results -> runs (runs skip)
+
+The grids are the evidence grid's (runs/cpu/*-grid) and issue 22's SVAMP arm
+(runs/partial_rationales/svamp); each worktree of the queue saves and restores its own.
 
 A restored run has its metrics, test predictions and run info, so `stepdistill experiment`
 counts it as finished and the summary recipes compare it; only finished runs are saved.
@@ -15,9 +18,13 @@ from pathlib import Path
 from stepdistill.models.folder import INFO_FILE, METRICS_FILE, TEST_PREDICTIONS_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = ROOT / "runs" / "cpu"
-RESULTS = ROOT / "benchmarks" / "results" / "paper_claims" / "grid"
-GRIDS = ("svamp-grid", "esnli-grid")
+RESULTS = ROOT / "benchmarks" / "results"
+# a grid's run folder and where its finished runs are kept
+GRIDS = {
+    "svamp-grid": (ROOT / "runs/cpu/svamp-grid", RESULTS / "paper_claims/grid/svamp-grid"),
+    "esnli-grid": (ROOT / "runs/cpu/esnli-grid", RESULTS / "paper_claims/grid/esnli-grid"),
+    "svamp-partial": (ROOT / "runs/partial_rationales/svamp", RESULTS / "partial_rationales/svamp"),
+}
 KEPT = (TEST_PREDICTIONS_FILE, INFO_FILE, METRICS_FILE)  # metrics last: they mark a finished run
 
 
@@ -36,8 +43,7 @@ def copy_finished(source: Path, target: Path) -> list[Path]:
 
 
 def main(direction: str) -> None:
-    for grid in GRIDS:
-        pair = (RUNS / grid, RESULTS / grid)
+    for grid, pair in GRIDS.items():
         source, target = pair if direction == "save" else pair[::-1]
         for run in copy_finished(source, target) if source.is_dir() else []:
             print(f"{direction}d {grid}/{run}")

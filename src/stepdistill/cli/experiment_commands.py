@@ -23,6 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run only the method with this label (repeatable); two processes given different "
         "methods can share one grid's output folder",
     )
+    experiment.add_argument(
+        "--seed",
+        action="append",
+        type=int,
+        metavar="N",
+        help="run only this seed of the recipe (repeatable); its summary then covers only the "
+        "seeds given",
+    )
     experiment.add_argument("--dry-run", action="store_true", help="list the runs, train nothing")
     experiment.set_defaults(handler=run_experiment)
 
@@ -38,6 +46,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, overrides=overrides)
     if args.method:
         recipe = recipe.only(args.method)
+    if args.seed:
+        recipe = recipe.only_seeds(args.seed)
     rows = run_recipe(recipe, dry_run=args.dry_run)
     if args.dry_run:
         for row in rows:

@@ -90,6 +90,14 @@ class Recipe:
         kept = tuple(entry for entry in self.methods if entry.label in labels)
         return replace(self, methods=kept)
 
+    def only_seeds(self, seeds: list[int]) -> Recipe:
+        """The same recipe restricted to these seeds (so that a queue can save each seed's runs
+        as soon as they finish)."""
+        unknown = sorted(set(seeds) - set(self.seeds))
+        if unknown:
+            raise DataError(f"{self.name}: no seed {unknown}; the recipe has {list(self.seeds)}")
+        return replace(self, seeds=tuple(seed for seed in self.seeds if seed in seeds))
+
     def source(self) -> TaskSource:
         """The recipe's task and where its data is."""
         return task_source(self.task, data_dir=self.data_dir)
