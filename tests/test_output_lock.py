@@ -42,7 +42,7 @@ def test_a_second_pipeline_run_into_a_held_folder_is_refused(tmp_path, tiny_t5_d
     with hold_output(out):
         assert main(["run", str(path)]) == 2
         assert "is in use by another run (pid" in one_line_error(capsys)
-        with pytest.raises(StepdistillError, match=r"--overwrite: .* is in use by another run"):
+        with pytest.raises(StepdistillError, match=r"output .* is in use by another run \(pid"):
             clear_output(out)  # the demo's --overwrite
     assert (out / "pipeline.json").exists()
 

@@ -41,7 +41,15 @@ from stepdistill.pipeline.progress import RunProgress
 from stepdistill.pipeline.report import ReportView, pipeline_view
 from stepdistill.reports import write_report
 from stepdistill.throughput import Estimate, fixed_estimate, record_fixed, total
-from stepdistill.training import RunSettings, TrainConfig, hold_output, holder_of, step_clock
+from stepdistill.training import (
+    RunSettings,
+    TrainConfig,
+    hold_output,
+    holder_of,
+    holds,
+    in_use,
+    step_clock,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -337,10 +345,9 @@ def clear_output(output: Path, inputs: Sequence[Path] = ()) -> None:
         )
     holder = holder_of(output)
     if holder is not None:
-        raise StepdistillError(f"--overwrite: {output} is in use by another run ({holder})")
-    resolved = output.resolve()
+        raise in_use(output, holder)
     for path in inputs:
-        if resolved == path.resolve() or resolved in path.resolve().parents:
+        if holds(output, path):
             raise StepdistillError(f"--overwrite would delete {output}, which holds {path}")
     shutil.rmtree(output)
 

@@ -86,14 +86,15 @@ class OpenAITeacher:
         # Local servers ignore the key, but the client insists on one.
         api_key = os.environ.get(api_key_env) or "no-key"
         self._secrets = _secrets(os.environ.get(api_key_env), base_url)
-        from stepdistill.teacher.http_client import GuardedHttpClient  # needs openai
+        from stepdistill.teacher import http_client  # needs openai, checked for above
 
+        self._http = http_client
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
             max_retries=0,
             timeout=self.retry.timeout,
-            http_client=GuardedHttpClient(timeout=self.retry.timeout),
+            http_client=http_client.GuardedHttpClient(timeout=self.retry.timeout),
         )
 
     def identity(self) -> dict[str, Any]:
@@ -169,15 +170,15 @@ class OpenAITeacher:
         # ``chat.completions.create``, without its per-call parameter transform and response
         # model validation, which cost about a millisecond of CPU a request (a tenth of the
         # throughput at concurrency 16 on two cores).
-        from stepdistill.teacher.http_client import attempt_failure, capped, completion_cap
-
         try:
-            with capped(completion_cap(request.settings.max_tokens)):
+            with self._http.capped(self._http.completion_cap(request.settings.max_tokens)):
                 data: Any = await self._client.post(
                     f"/{PATHS[self.endpoint]}", body=self.body(request), cast_to=object
                 )
         except self._openai.APIConnectionError as error:
-            refused = attempt_failure(error)  # some openai versions wrap the client's errors
+            refused = self._http.attempt_failure(
+                error
+            )  # some openai versions wrap the client's errors
             if refused is None:
                 raise
             raise refused from None
@@ -190,8 +191,6 @@ class OpenAITeacher:
 
     async def complete(self, request: TeacherRequest) -> Completion:
         """One completion, retried as the policy says; a final failure comes back as data."""
-        from stepdistill.teacher.http_client import AttemptFailed
-
         openai = self._openai
         error = "not attempted"
         for attempt in range(1, self.retry.max_attempts + 1):
@@ -201,7 +200,7 @@ class OpenAITeacher:
                 # server trickling a byte at a time cannot hold a request open
                 text, usage = await asyncio.wait_for(self._call(request), self.retry.timeout)
                 return Completion(text=text, usage=usage, attempts=attempt)
-            except AttemptFailed as refused:  # too large a body, a redirect elsewhere
+            except self._http.AttemptFailed as refused:  # too large a body, a redirect elsewhere
                 error = str(refused)
                 if not refused.retried:
                     return Completion(text=None, error=self.scrub(error), attempts=attempt)

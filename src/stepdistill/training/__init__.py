@@ -16,7 +16,7 @@ from stepdistill.training.config import (
 from stepdistill.training.estimate import estimate_training
 from stepdistill.training.label_predictor import Engine, LabelPredictor
 from stepdistill.training.methods import METHODS, TrainingMethod, get_method, make_config
-from stepdistill.training.output import hold_output, holder_of
+from stepdistill.training.output import hold_output, holder_of, holds, in_use
 from stepdistill.training.run import TrainResult, planned_examples, train_on_task, train_student
 
 
@@ -43,6 +43,8 @@ __all__ = [
     "get_method",
     "hold_output",
     "holder_of",
+    "holds",
+    "in_use",
     "make_config",
     "planned_examples",
     "step_clock",

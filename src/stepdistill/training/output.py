@@ -90,7 +90,8 @@ def is_run_folder(path: Path) -> bool:
     return any((path / marker).exists() for marker in RUN_MARKERS)
 
 
-def _holds(folder: Path, path: Path) -> bool:
+def holds(folder: Path, path: Path) -> bool:
+    """Whether deleting ``folder`` would delete ``path`` (the same place, or one inside it)."""
     folder, path = folder.resolve(), path.resolve()
     return folder == path or folder in path.parents
 
@@ -132,7 +133,7 @@ def prepare_output_dir(
             )
         else:
             protected = [Path(p) for p in inputs if p] + [Path.home(), Path.cwd(), Path("/")]
-            held = [p for p in protected if _holds(path, p)]
+            held = [p for p in protected if holds(path, p)]
             if held:
                 raise StepdistillError(
                     f"--overwrite would delete {path}, which holds {held[0]} (an input of the "
