@@ -235,3 +235,50 @@ def test_the_shuffle_control_is_recorded_in_the_trained_folder(tiny_t5_dir, tmp_
     info = json.loads((out / "stepdistill.json").read_text())
     assert info["config"]["rationale_shuffle_seed"] == 7
     assert "rationale words shuffled (seed 7)" in (out / "README.md").read_text()
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAt:
+    """A Trainer callback that ends the run with an error at the start of a step, as a kill
+    would (the checkpoints saved before it stay)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def __getattr__(self, name):  # every other Trainer event: nothing to do
+        return lambda *args, **kwargs: None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.global_step + 1 == self.step:
+            raise Interrupted
+
+
+def test_a_resumed_run_ends_where_the_uninterrupted_one_does(tiny_student_dir, tmp_path):
+    """The evidence grid's runs resume across sessions: a rerun from scratch must reproduce
+    them, so an interrupted-then-resumed run trains the same weights (dropout, data order and
+    the learning-rate schedule all continue where they stopped)."""
+    data = arithmetic_task_data()
+    config = make_config(
+        "step-by-step", **{**FAST, "max_steps": 6, "save_total_limit": 1}, shared_input=True
+    )
+    train = functools.partial(
+        train_student,
+        data=data,
+        method="step-by-step",
+        config=config,
+        student=str(tiny_student_dir),
+    )
+    whole = train(output_dir=tmp_path / "whole")
+    with pytest.raises(Interrupted):
+        train(output_dir=tmp_path / "resumed", callbacks=[InterruptAt(step=4)])
+    resumed = train(output_dir=tmp_path / "resumed", run=RunSettings(resume=True))
+    assert resumed.metrics["resumed_from_step"] == 2
+    first, second = weights(tmp_path / "whole"), weights(tmp_path / "resumed")
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    curve = [point["accuracy"] for point in resumed.metrics["validation_curve"]]
+    assert curve == [point["accuracy"] for point in whole.metrics["validation_curve"]]
+    assert resumed.metrics["test_accuracy"] == whole.metrics["test_accuracy"]
