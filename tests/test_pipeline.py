@@ -168,8 +168,15 @@ def test_a_dry_run_renders_the_teacher_prompts_once(tmp_path, tiny_t5_dir, monke
 
 
 def test_dry_run_counts_each_objectives_examples_when_the_rationales_are_known(
-    tmp_path, paper_dir, tiny_t5_dir, capsys
+    tmp_path, paper_dir, tiny_t5_dir, capsys, monkeypatch
 ):
+    import stepdistill.training.run as training_run
+
+    reads = []
+    original = training_run.run_data
+    monkeypatch.setattr(
+        training_run, "run_data", lambda *args: reads.append(args) or original(*args)
+    )
     kept_only = {
         "method": "step-by-step",
         "label": "kept",
@@ -196,6 +203,7 @@ def test_dry_run_counts_each_objectives_examples_when_the_rationales_are_known(
         "rationale": every["rationale"],
         "skipped_no_rationale": 720 - every["rationale"],
     }
+    assert len(reads) == 1  # one read of the data for three students' counts and estimates
 
 
 def test_a_budget_stops_the_teacher_and_a_higher_one_continues_from_the_cache(

@@ -27,6 +27,7 @@ from stepdistill.comparisons import (
     plot_verdicts,
 )
 from stepdistill.data.io import write_json
+from stepdistill.data.task_data import TaskData
 from stepdistill.errors import NoUsableExamples, StepdistillError
 from stepdistill.evaluation.classes import coverage_warnings
 from stepdistill.extraction import (
@@ -90,6 +91,9 @@ class PipelineRun:
         self.state_path = self.output / STATE_FILE
         self.state: dict[str, Any] = read_state(self.state_path)
         self._plans: dict[bool, dict[str, Any]] = {}  # extraction plans, made once each
+        # the data as the students train on it, read once for every student's estimates (a
+        # teacher file is read only once the teacher stage is done: it never changes after)
+        self._data: dict[RunSettings, TaskData] = {}
 
     def check_output(self) -> None:
         """An existing output folder must be this kind of run's (never someone else's files),
@@ -187,11 +191,18 @@ class PipelineRun:
         if self.config.teacher is not None and not self.extraction_done():
             return "known once the teacher stage has run"
         return planned_examples(
-            self.source,
+            self.run_data(self.run_settings(resume=False)),
             student.entry.method,
             self.config.train.config(student.entry, student.seed),
-            self.run_settings(resume=False),
         )
+
+    def run_data(self, settings: RunSettings) -> TaskData:
+        """The task's data as a student with these run settings trains on it (read once)."""
+        from stepdistill.training.run import run_data
+
+        if settings not in self._data:
+            self._data[settings] = run_data(self.source, settings)
+        return self._data[settings]
 
     def run_settings(self, *, resume: bool) -> RunSettings:
         """The run settings of every student: the stage's, with this run's teacher file."""
@@ -205,17 +216,19 @@ class PipelineRun:
 
         before_teacher = self.config.teacher is not None and not self.extraction_done()
         settings = self.run_settings(resume=False)
+        if before_teacher:
+            settings = replace(settings, teacher_file=None)
         explained = (
             {example.id for example in split_examples(self.source, self.teacher)}
             if before_teacher
             else None
         )
         return estimate_training(
-            self.source,
+            self.run_data(settings),
             student.entry.method,
             self.config.train.config(student.entry, student.seed),
             self.config.train.student,
-            replace(settings, teacher_file=None) if before_teacher else settings,
+            settings,
             may_calibrate=may_calibrate,
             explained=explained,
         )

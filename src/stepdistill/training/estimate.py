@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from stepdistill.data.task_data import TaskData
-from stepdistill.data.task_source import TaskSource
 from stepdistill.errors import NoUsableExamples
 from stepdistill.schema import Example, TeacherRecord
 from stepdistill.throughput import CALIBRATED, Estimate, Measurement, ThroughputLog
@@ -122,7 +121,7 @@ def calibrate(data: TaskData, method: str, config: TrainConfig, student: str) ->
 
 
 def estimate_training(
-    source: TaskSource,
+    data: TaskData,
     method: str,
     config: TrainConfig,
     student: str,
@@ -131,14 +130,11 @@ def estimate_training(
     may_calibrate: bool = True,
     explained: Collection[str] | None = None,
 ) -> Estimate:
-    """The training stage's duration (``run``: its data settings): from this machine's
-    records of the workload, else from a calibration now (kept, so that the next dry run is
-    instant) unless ``may_calibrate`` is off. ``explained``: the teacher has not run yet and
-    will explain the examples of these ids; each is assumed to get a rationale of a typical
-    length (an upper bound)."""
-    from stepdistill.training.run import run_data
-
-    data = run_data(source, run)
+    """The training stage's duration on ``data`` (``run_data(source, run)``; ``run``: its data
+    settings): from this machine's records of the workload, else from a calibration now (kept,
+    so that the next dry run is instant) unless ``may_calibrate`` is off. ``explained``: the
+    teacher has not run yet and will explain the examples of these ids; each is assumed to get
+    a rationale of a typical length (an upper bound)."""
     if explained is not None:
         data = with_stand_in_rationales(data, set(explained))
     try:

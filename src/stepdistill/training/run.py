@@ -483,12 +483,11 @@ def check_input_lengths(data: TaskData, limit: int) -> None:
                 )
 
 
-def planned_examples(
-    source: TaskSource, method: str, config: TrainConfig, run: RunSettings = DEFAULT_RUN
-) -> dict[str, int]:
-    """The training examples of each objective a run would have (``metrics.json``'s
-    ``train_examples``), counted without a student or any training."""
-    _, counts = checked_method(method, config).build(run_data(source, run)["train"], config)
+def planned_examples(data: TaskData, method: str, config: TrainConfig) -> dict[str, int]:
+    """The training examples of each objective a run on ``data`` (``run_data(source, run)``)
+    would have (``metrics.json``'s ``train_examples``), counted without a student or any
+    training."""
+    _, counts = checked_method(method, config).build(data["train"], config)
     return counts
 
 
