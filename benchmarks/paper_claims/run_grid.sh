@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The evidence grid's background queue as two one-thread lanes (so that each run finishes within
-# a session on a two-core machine), each in the order that finishes whole pairs first: the SVAMP
-# grid, seed 0, 1, 2; then issue 27's e-SNLI arms at 25% (esnli-shared-input.yaml, whose
-# standard and shared-input runs are the grid's own), seed by seed, before the grid spends hours
-# on shared input; then issue 22's SVAMP arm (kept examples only against every example, from
-# its own worktree ../partial: the grid's commit lacks `rationale_required`); then the e-SNLI
-# grid, seed 0, 1, 2; then the summaries. Runs restored from the committed results and finished
-# runs are skipped, interrupted ones resumed, so the same script continues a stopped queue; each
-# finished run is saved to benchmarks/results/ at once. Run it in the background from a worktree
-# whose code is pinned at the grid's commit (551f4da), with this folder's scripts and recipes and
-# the committed results from main, and issue 22's worktree beside it, pinned at 23579d1:
+# The background queue of the evidence grid (issue 23), issue 27's e-SNLI arms and issue 22's
+# SVAMP arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that two
+# one-thread lanes take from in turn, each the next run nobody has taken, so that neither lane
+# idles while the other has hours of work left, and each run finishes within a session on a
+# two-core machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue
+# 27's arms at 25% of e-SNLI (esnli-shared-input-seed*.yaml, whose standard and shared-input runs
+# are the grid's own), seed by seed, before the grid spends hours on shared input; issue 22's
+# SVAMP arm (kept examples only against every example, from its own worktree ../partial: the
+# grid's commit lacks `rationale_required`); the e-SNLI grid; then the summaries. Runs restored
+# from the committed results and finished runs are skipped, interrupted ones resumed, so the same
+# script continues a stopped queue; each finished run is saved under benchmarks/results/ at once
+# (`sync_runs.py save` in its worktree). Run it in the background from a worktree whose code is
+# pinned at the grid's commit (551f4da), with this folder's scripts and recipes and the committed
+# results from main, and issue 22's worktree beside it, pinned at 23579d1:
 #
 #   git worktree add --detach ../grid 551f4da && cd ../grid
 #   git checkout main -- benchmarks/paper_claims benchmarks/results/paper_claims
@@ -18,57 +21,83 @@
 #       git checkout main -- benchmarks/partial_rationales benchmarks/results/partial_rationales)
 #   OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup nice -n 19 bash benchmarks/paper_claims/run_grid.sh \
 #       > logs/grid.log 2>&1 &
+#
+# `run_grid.sh --list` prints the queue and runs nothing. Each run's log is
+# logs/<recipe>[-seed<N>]-<method>.log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-python=.venv/bin/python
-run() { .venv/bin/stepdistill experiment "benchmarks/paper_claims/$1.yaml" "${@:2}"; }
-# one lane: its methods (labels) of each recipe in turn, `recipe:label,label ...`
-lane() {
-    local name=$1 item recipe label
-    shift
-    for item in "$@"; do
-        recipe=${item%%:*}
-        local methods=()
-        for label in ${item#*:}; do methods+=(--method "$label"); done
-        run "$recipe" "${methods[@]}" > "logs/$name-$recipe.log" 2>&1
-        $python benchmarks/paper_claims/sync_runs.py save
-    done
-}
-# issue 22's SVAMP arm: one method, seed by seed, in ../partial, each seed saved there at once
-partial() {
-    local seed
+grid=benchmarks/paper_claims
+partial=benchmarks/partial_rationales/svamp-partial.yaml
+
+queue() {  # one run a line: worktree, recipe, method label[, seed]
+    local seed method
     for seed in 0 1 2; do
-        (cd ../partial && .venv/bin/stepdistill experiment \
-            benchmarks/partial_rationales/svamp-partial.yaml --method "$1" --seed $seed &&
-            $python benchmarks/paper_claims/sync_runs.py save) > "logs/$1-svamp-partial-seed$seed.log" 2>&1
+        for method in standard step-by-step; do echo ". $grid/svamp-grid-seed$seed.yaml $method"; done
+    done
+    for seed in 0 1 2; do
+        for method in standard prefixes step-by-step shared-alpha0.8 shuffled; do
+            echo ". $grid/esnli-shared-input-seed$seed.yaml $method"
+        done
+    done
+    for seed in 0 1 2; do
+        for method in kept every; do echo "../partial $partial $method $seed"; done
+    done
+    for seed in 0 1 2; do
+        for method in standard step-by-step; do echo ". $grid/esnli-grid-seed$seed.yaml $method"; done
     done
 }
+
+if [ "${1:-}" = --list ]; then
+    queue
+    exit 0
+fi
+
 mkdir -p logs
-$python benchmarks/paper_claims/sync_runs.py restore
-[ -f runs/esnli-user/esnli_valid_palm.jsonl ] || $python benchmarks/esnli_user_task/make_data.py
+queue > logs/queue.txt
+: > logs/taken.txt  # a restart takes every run again: finished ones are skipped at once
+
+take() {  # the next run of the queue that no lane has taken (nothing when none is left)
+    (
+        flock 9
+        while read -r item; do
+            grep -qxF "$item" logs/taken.txt && continue
+            echo "$item" >> logs/taken.txt
+            echo "$item"
+            break
+        done < logs/queue.txt
+    ) 9> logs/queue.lock
+}
+
+lane() {  # take runs until none is left; a failed run stops this lane (its log says why)
+    local item dir recipe method seed log
+    while item=$(take) && [ -n "$item" ]; do
+        read -r dir recipe method seed <<< "$item"
+        log="$PWD/logs/$(basename "$recipe" .yaml)${seed:+-seed$seed}-$method.log"
+        echo "$(date -u +%FT%TZ) lane $1: $item"
+        if ! (cd "$dir" && .venv/bin/stepdistill experiment "$recipe" --method "$method" \
+            ${seed:+--seed "$seed"} && .venv/bin/python $grid/sync_runs.py save) > "$log" 2>&1; then
+            echo "$(date -u +%FT%TZ) lane $1 stopped: $item failed (see $log)"
+            return 1
+        fi
+    done
+}
+
+.venv/bin/python $grid/sync_runs.py restore
+[ -f runs/esnli-user/esnli_valid_palm.jsonl ] || .venv/bin/python benchmarks/esnli_user_task/make_data.py
 (
     cd ../partial  # fails here, before any run, where issue 22's worktree is missing
-    python=.venv/bin/python
-    $python benchmarks/paper_claims/sync_runs.py restore
+    .venv/bin/python $grid/sync_runs.py restore
     [ -f runs/partial_rationales/svamp_palm_agree_with_gold.jsonl ] ||
-        $python benchmarks/partial_rationales/svamp_filtered.py ../shared/data/paper
+        .venv/bin/python benchmarks/partial_rationales/svamp_filtered.py ../shared/data/paper
 )
-{
-    lane standard svamp-grid-seed{0,1,2}:standard esnli-shared-input-seed{0,1,2}:"standard prefixes"
-    partial kept
-    lane standard esnli-grid-seed{0,1,2}:standard
-} &
+lane A &
 first=$!
-{
-    lane step-by-step svamp-grid-seed{0,1,2}:step-by-step \
-        esnli-shared-input-seed{0,1,2}:"step-by-step shared-alpha0.8 shuffled"
-    partial every
-    lane step-by-step esnli-grid-seed{0,1,2}:step-by-step
-} &
+lane B &
 second=$!
 wait $first
-wait $second  # a failed lane stops here, before the summaries would train its runs
-run svamp-grid
-run esnli-shared-input
-run esnli-grid
-(cd ../partial && .venv/bin/stepdistill experiment benchmarks/partial_rationales/svamp-partial.yaml)
+wait $second  # a stopped lane stops the queue here, before the summaries would train its runs
+for recipe in svamp-grid esnli-shared-input esnli-grid; do
+    .venv/bin/stepdistill experiment "$grid/$recipe.yaml" > "logs/$recipe.log" 2>&1
+done
+(cd ../partial && .venv/bin/stepdistill experiment $partial) > logs/svamp-partial.log 2>&1
+echo "$(date -u +%FT%TZ) the queue is done"
