@@ -1,0 +1,151 @@
+"""The pre-registered comparisons of the background queue, from the runs saved so far: each cell's
+test accuracy with its interval, and each comparison's difference, interval, McNemar p and
+verdict, by the comparison code (`stepdistill compare`), over the seeds both sides have.
+
+    python benchmarks/paper_claims/verdicts.py   # writes verdicts.md and verdicts.json here
+
+A comparison with fewer than the 3 pre-registered seeds says how many it has; one with none is
+listed as waiting. The cells are the evidence grid's (issue 23), issue 27's e-SNLI arms and
+issue 22's SVAMP arm, read from benchmarks/results/ (where `sync_runs.py save` keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stepdistill.comparisons import compare_folders, folders_accuracy
+from stepdistill.models.folder import has_metrics
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+OUTPUT = RESULTS / "paper_claims"
+SEEDS = (0, 1, 2)
+GRID = "paper_claims/grid"
+
+# a cell: its name and its runs' folder (one seed<N> folder each) under benchmarks/results
+CELLS = {
+    "SVAMP standard": f"{GRID}/svamp-grid/standard/frac1",
+    "SVAMP step-by-step (shared input)": f"{GRID}/svamp-grid/step-by-step/frac1",
+    "e-SNLI standard 100%": f"{GRID}/esnli-grid/standard/frac1",
+    "e-SNLI step-by-step (shared input) 100%": f"{GRID}/esnli-grid/step-by-step/frac1",
+    "e-SNLI standard 25%": f"{GRID}/esnli-grid/standard/frac0.25",
+    "e-SNLI step-by-step (shared input) 25%": f"{GRID}/esnli-grid/step-by-step/frac0.25",
+    "e-SNLI prefixes 25%": f"{GRID}/esnli-grid/prefixes/frac0.25",
+    "e-SNLI shared input alpha 0.8, 25%": f"{GRID}/esnli-grid/shared-alpha0.8/frac0.25",
+    "e-SNLI shuffled rationales 25%": f"{GRID}/esnli-grid/shuffled/frac0.25",
+    "SVAMP gold-filtered, kept only": "partial_rationales/svamp/kept/frac1",
+    "SVAMP gold-filtered, every example": "partial_rationales/svamp/every/frac1",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    issue: str
+    treatment: str
+    baseline: str
+    paper: str = ""  # the paper's T5-Base numbers where it reports this comparison
+
+
+CLAIMS = (
+    Claim("23", "SVAMP step-by-step (shared input)", "SVAMP standard", "65.50 vs 62.63: +2.9"),
+    Claim(
+        "23",
+        "e-SNLI step-by-step (shared input) 100%",
+        "e-SNLI standard 100%",
+        "89.51 vs 88.38: +1.1",
+    ),
+    Claim("23", "e-SNLI step-by-step (shared input) 25%", "e-SNLI standard 100%"),
+    Claim("23, 27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI standard 25%"),
+    Claim("27", "e-SNLI prefixes 25%", "e-SNLI standard 25%"),
+    Claim("27", "e-SNLI shared input alpha 0.8, 25%", "e-SNLI standard 25%"),
+    Claim("27", "e-SNLI shuffled rationales 25%", "e-SNLI standard 25%"),
+    Claim("27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI prefixes 25%"),
+    Claim("27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI shuffled rationales 25%"),
+    Claim("22", "SVAMP gold-filtered, kept only", "SVAMP standard"),
+    Claim("22", "SVAMP gold-filtered, every example", "SVAMP standard"),
+    Claim("22", "SVAMP gold-filtered, every example", "SVAMP gold-filtered, kept only"),
+)
+
+
+def finished(cell: str) -> dict[int, Path]:
+    """The cell's finished runs by seed."""
+    folder = RESULTS / CELLS[cell]
+    return {seed: folder / f"seed{seed}" for seed in SEEDS if has_metrics(folder / f"seed{seed}")}
+
+
+def cell_rows() -> list[dict[str, Any]]:
+    rows = []
+    for cell in CELLS:
+        runs = finished(cell)
+        row: dict[str, Any] = {"cell": cell, "seeds": sorted(runs)}
+        if runs:
+            mean, low, high = folders_accuracy(list(runs.values()))
+            row.update(accuracy=mean, interval=[low, high])
+        rows.append(row)
+    return rows
+
+
+def claim_rows() -> list[dict[str, Any]]:
+    rows = []
+    for claim in CLAIMS:
+        ours, theirs = finished(claim.treatment), finished(claim.baseline)
+        seeds = sorted(set(ours) & set(theirs))
+        row: dict[str, Any] = {
+            "issue": claim.issue,
+            "treatment": claim.treatment,
+            "baseline": claim.baseline,
+            "paper": claim.paper,
+            "seeds": seeds,
+        }
+        if seeds:
+            comparison = compare_folders(
+                [ours[seed] for seed in seeds],
+                [theirs[seed] for seed in seeds],
+                names=(claim.treatment, claim.baseline),
+            )
+            row["comparison"] = comparison.to_dict()
+        rows.append(row)
+    return rows
+
+
+def markdown(cells: list[dict[str, Any]], claims: list[dict[str, Any]]) -> str:
+    lines = [
+        "# The queue's comparisons so far (written by `benchmarks/paper_claims/verdicts.py`)",
+        "",
+        f"Pre-registered: {len(SEEDS)} seeds a cell. Intervals are 95%, over test examples and "
+        "seeds (a two-level bootstrap); the verdict is the interval's, by the comparison code.",
+        "",
+        "| cell | seeds done | test accuracy [95%] |",
+        "|---|---|---|",
+    ]
+    for row in cells:
+        if row["seeds"]:
+            low, high = row["interval"]
+            value = f"{row['accuracy']:.4f} [{low:.4f}, {high:.4f}]"
+        else:
+            value = "waiting"
+        lines.append(f"| {row['cell']} | {len(row['seeds'])} of {len(SEEDS)} | {value} |")
+    lines += ["", "| issue | comparison | seeds | result | paper (T5-Base) |"]
+    lines += ["|---|---|---|---|---|"]
+    for row in claims:
+        result = row["comparison"]["line"].split(": ", 1)[1] if row["seeds"] else "waiting"
+        name = f"{row['treatment']} vs {row['baseline']}"
+        seeds = f"{len(row['seeds'])} of {len(SEEDS)}"
+        lines.append(f"| {row['issue']} | {name} | {seeds} | {result} | {row['paper'] or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    cells, claims = cell_rows(), claim_rows()
+    (OUTPUT / "verdicts.json").write_text(
+        json.dumps({"cells": cells, "claims": claims}, indent=2) + "\n", encoding="utf-8"
+    )
+    text = markdown(cells, claims)
+    (OUTPUT / "verdicts.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+
+
+if __name__ == "__main__":
+    main()
