@@ -24,48 +24,50 @@ OUTPUT = RESULTS / "paper_claims"
 SEEDS = (0, 1, 2)
 GRID = "paper_claims/grid"
 
-# a cell: its name and its runs' folder (one seed<N> folder each) under benchmarks/results
+# the cells' names
+SVAMP, SVAMP_SBS = "SVAMP standard", "SVAMP step-by-step (shared input)"
+ESNLI, ESNLI_SBS = "e-SNLI standard 100%", "e-SNLI step-by-step (shared input) 100%"
+ESNLI_25, ESNLI_SBS_25 = "e-SNLI standard 25%", "e-SNLI step-by-step (shared input) 25%"
+PREFIXES, ALPHA, SHUFFLED = "e-SNLI prefixes 25%", "e-SNLI alpha 0.8 25%", "e-SNLI shuffled 25%"
+KEPT, EVERY = "SVAMP filtered, kept only", "SVAMP filtered, every example"
+# each cell's runs (one seed<N> folder a seed) under benchmarks/results
 CELLS = {
-    "SVAMP standard": f"{GRID}/svamp-grid/standard/frac1",
-    "SVAMP step-by-step (shared input)": f"{GRID}/svamp-grid/step-by-step/frac1",
-    "e-SNLI standard 100%": f"{GRID}/esnli-grid/standard/frac1",
-    "e-SNLI step-by-step (shared input) 100%": f"{GRID}/esnli-grid/step-by-step/frac1",
-    "e-SNLI standard 25%": f"{GRID}/esnli-grid/standard/frac0.25",
-    "e-SNLI step-by-step (shared input) 25%": f"{GRID}/esnli-grid/step-by-step/frac0.25",
-    "e-SNLI prefixes 25%": f"{GRID}/esnli-grid/prefixes/frac0.25",
-    "e-SNLI shared input alpha 0.8, 25%": f"{GRID}/esnli-grid/shared-alpha0.8/frac0.25",
-    "e-SNLI shuffled rationales 25%": f"{GRID}/esnli-grid/shuffled/frac0.25",
-    "SVAMP gold-filtered, kept only": "partial_rationales/svamp/kept/frac1",
-    "SVAMP gold-filtered, every example": "partial_rationales/svamp/every/frac1",
+    SVAMP: f"{GRID}/svamp-grid/standard/frac1",
+    SVAMP_SBS: f"{GRID}/svamp-grid/step-by-step/frac1",
+    ESNLI: f"{GRID}/esnli-grid/standard/frac1",
+    ESNLI_SBS: f"{GRID}/esnli-grid/step-by-step/frac1",
+    ESNLI_25: f"{GRID}/esnli-grid/standard/frac0.25",
+    ESNLI_SBS_25: f"{GRID}/esnli-grid/step-by-step/frac0.25",
+    PREFIXES: f"{GRID}/esnli-grid/prefixes/frac0.25",
+    ALPHA: f"{GRID}/esnli-grid/shared-alpha0.8/frac0.25",
+    SHUFFLED: f"{GRID}/esnli-grid/shuffled/frac0.25",
+    KEPT: "partial_rationales/svamp/kept/frac1",
+    EVERY: "partial_rationales/svamp/every/frac1",
 }
 
 
 @dataclass(frozen=True)
 class Claim:
     issue: str
+    figure: str  # the picture it is drawn in (verdicts-<figure>.png)
     treatment: str
     baseline: str
     paper: str = ""  # the paper's T5-Base numbers where it reports this comparison
 
 
 CLAIMS = (
-    Claim("23", "SVAMP step-by-step (shared input)", "SVAMP standard", "65.50 vs 62.63: +2.9"),
-    Claim(
-        "23",
-        "e-SNLI step-by-step (shared input) 100%",
-        "e-SNLI standard 100%",
-        "89.51 vs 88.38: +1.1",
-    ),
-    Claim("23", "e-SNLI step-by-step (shared input) 25%", "e-SNLI standard 100%"),
-    Claim("23, 27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI standard 25%"),
-    Claim("27", "e-SNLI prefixes 25%", "e-SNLI standard 25%"),
-    Claim("27", "e-SNLI shared input alpha 0.8, 25%", "e-SNLI standard 25%"),
-    Claim("27", "e-SNLI shuffled rationales 25%", "e-SNLI standard 25%"),
-    Claim("27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI prefixes 25%"),
-    Claim("27", "e-SNLI step-by-step (shared input) 25%", "e-SNLI shuffled rationales 25%"),
-    Claim("22", "SVAMP gold-filtered, kept only", "SVAMP standard"),
-    Claim("22", "SVAMP gold-filtered, every example", "SVAMP standard"),
-    Claim("22", "SVAMP gold-filtered, every example", "SVAMP gold-filtered, kept only"),
+    Claim("23", "svamp-grid", SVAMP_SBS, SVAMP, "65.50 vs 62.63: +2.9"),
+    Claim("23", "esnli-grid", ESNLI_SBS, ESNLI, "89.51 vs 88.38: +1.1"),
+    Claim("23", "esnli-grid", ESNLI_SBS_25, ESNLI),
+    Claim("23, 27", "esnli-grid", ESNLI_SBS_25, ESNLI_25),
+    Claim("27", "esnli-arms", PREFIXES, ESNLI_25),
+    Claim("27", "esnli-arms", ALPHA, ESNLI_25),
+    Claim("27", "esnli-arms", SHUFFLED, ESNLI_25),
+    Claim("27", "esnli-arms", ESNLI_SBS_25, PREFIXES),
+    Claim("27", "esnli-arms", ESNLI_SBS_25, SHUFFLED),
+    Claim("22", "svamp-partial", KEPT, SVAMP),
+    Claim("22", "svamp-partial", EVERY, SVAMP),
+    Claim("22", "svamp-partial", EVERY, KEPT),
 )
 
 
@@ -110,6 +112,42 @@ def claim_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def figures(claims: list[dict[str, Any]]) -> list[Path]:
+    """One picture per figure of the claims that have seeds: its cells' accuracies and its
+    comparisons (``stepdistill.comparisons.plot_verdicts``), all over the seeds that every cell
+    drawn has, so that the bars and the differences are of the same runs."""
+    from stepdistill.comparisons import plot_verdicts
+
+    written = []
+    for figure in dict.fromkeys(claim.figure for claim in CLAIMS):
+        drawn = [
+            claim
+            for claim, row in zip(CLAIMS, claims, strict=True)
+            if claim.figure == figure and row["seeds"]
+        ]
+        cells = list(dict.fromkeys(name for c in drawn for name in (c.treatment, c.baseline)))
+        runs = {name: finished(name) for name in cells}
+        seeds = sorted(set.intersection(*(set(runs[name]) for name in cells))) if cells else []
+        if not seeds:
+            continue
+        accuracies = {
+            name: folders_accuracy([runs[name][seed] for seed in seeds]) for name in cells
+        }
+        comparisons = [
+            compare_folders(
+                [runs[claim.treatment][seed] for seed in seeds],
+                [runs[claim.baseline][seed] for seed in seeds],
+                names=(claim.treatment, claim.baseline),
+            )
+            for claim in drawn
+        ]
+        title = f"{figure}, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+        written.append(
+            plot_verdicts(accuracies, comparisons, title, OUTPUT / f"verdicts-{figure}.png")
+        )
+    return written
+
+
 def markdown(cells: list[dict[str, Any]], claims: list[dict[str, Any]]) -> str:
     lines = [
         "# The queue's comparisons so far (written by `benchmarks/paper_claims/verdicts.py`)",
@@ -145,6 +183,8 @@ def main() -> None:
     text = markdown(cells, claims)
     (OUTPUT / "verdicts.md").write_text(text, encoding="utf-8")
     print(text, end="")
+    for path in figures(claims):
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
