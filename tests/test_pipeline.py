@@ -170,13 +170,11 @@ def test_a_dry_run_renders_the_teacher_prompts_once(tmp_path, tiny_t5_dir, monke
 def test_dry_run_counts_each_objectives_examples_when_the_rationales_are_known(
     tmp_path, paper_dir, tiny_t5_dir, capsys, monkeypatch
 ):
-    import stepdistill.training.run as training_run
+    import stepdistill.training as training
 
     reads = []
-    original = training_run.run_data
-    monkeypatch.setattr(
-        training_run, "run_data", lambda *args: reads.append(args) or original(*args)
-    )
+    original = training.run_data
+    monkeypatch.setattr(training, "run_data", lambda *args: reads.append(args) or original(*args))
     kept_only = {
         "method": "step-by-step",
         "label": "kept",

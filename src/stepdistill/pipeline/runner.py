@@ -198,7 +198,7 @@ class PipelineRun:
 
     def run_data(self, settings: RunSettings) -> TaskData:
         """The task's data as a student with these run settings trains on it (read once)."""
-        from stepdistill.training.run import run_data
+        from stepdistill.training import run_data
 
         if settings not in self._data:
             self._data[settings] = run_data(self.source, settings)

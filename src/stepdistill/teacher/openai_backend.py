@@ -86,7 +86,7 @@ class OpenAITeacher:
         # Local servers ignore the key, but the client insists on one.
         api_key = os.environ.get(api_key_env) or "no-key"
         self._secrets = _secrets(os.environ.get(api_key_env), base_url)
-        from stepdistill.teacher import http_client  # needs openai, checked for above
+        import stepdistill.teacher.http_client as http_client  # needs openai, checked above
 
         self._http = http_client
         self._client = openai.AsyncOpenAI(

@@ -17,7 +17,13 @@ from stepdistill.training.estimate import estimate_training
 from stepdistill.training.label_predictor import Engine, LabelPredictor
 from stepdistill.training.methods import METHODS, TrainingMethod, get_method, make_config
 from stepdistill.training.output import hold_output, holder_of, holds, in_use
-from stepdistill.training.run import TrainResult, planned_examples, train_on_task, train_student
+from stepdistill.training.run import (
+    TrainResult,
+    planned_examples,
+    run_data,
+    train_on_task,
+    train_student,
+)
 
 
 def step_clock(hook: Any = None) -> Any:
@@ -47,6 +53,7 @@ __all__ = [
     "in_use",
     "make_config",
     "planned_examples",
+    "run_data",
     "step_clock",
     "train_on_task",
     "train_student",
