@@ -42,9 +42,10 @@ def resolved_precision(precision: str, torch_version: str) -> str:
 def run_row(folder: Path, role: str) -> dict[str, Any]:
     metrics, info = read_metrics(folder), read_info(folder).data
     config = info["config"]
-    method = folder.parents[1].name
-    if config.get("shared_input"):
-        method += " (shared input)"
+    label = folder.parents[1].name  # the recipe's label of the method
+    variant = [label] if label != info["method"] else []
+    variant += ["shared input"] if config.get("shared_input") else []
+    method = info["method"] + (f" ({', '.join(variant)})" if variant else "")
     return {
         "task": info["task"]["name"],
         "method": method,
