@@ -84,6 +84,9 @@ def test_every_method_trains_saves_and_reloads(tiny_student_dir, tmp_path, varia
     assert info["method"] == method and info["task"]["name"] == "svamp"
     assert info["config"]["learning_rate"] == 1e-3
     assert {"transformers", "torch", "stepdistill"} <= set(info["versions"])
+    # the kernels' instruction set: runs of one seed agree bit for bit only on the same one
+    assert info["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert info["machine"]["cpu"] and info["machine"]["threads"] >= 1
 
     # plain transformers loads the folder
     auto = AutoModelForSeq2SeqLM if info["student"]["kind"] == "seq2seq" else AutoModelForCausalLM

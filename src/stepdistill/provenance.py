@@ -44,10 +44,42 @@ def versions() -> dict[str, str]:
     }
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform reports."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, Any]:
+    """What a result was computed on, where it shapes the numbers: the CPU and the vector
+    instructions torch's kernels use on it (AVX2 and AVX-512 kernels round differently, so two
+    runs of one seed agree bit for bit only on the same capability), torch's threads, the GPU."""
+    import torch
+
+    return {
+        "cpu": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def provenance() -> dict[str, Any]:
-    """``{"versions": ..., "git_commit": ..., "created": ...}`` for a result file."""
-    return {"versions": versions(), "git_commit": git_commit(), "created": utc_now()}
+    """``{"versions": ..., "machine": ..., "git_commit": ..., "created": ...}`` for a result
+    file."""
+    return {
+        "versions": versions(),
+        "machine": machine(),
+        "git_commit": git_commit(),
+        "created": utc_now(),
+    }

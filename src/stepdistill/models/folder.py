@@ -183,6 +183,7 @@ def build_info(
         "generation": {"max_new_tokens": max_new_tokens},
         "data": data_info or {},
         "versions": stamp["versions"],
+        "machine": stamp["machine"],
         "git_commit": stamp["git_commit"],
         "created": stamp["created"],
     }
