@@ -69,6 +69,7 @@ def corpus() -> list[str]:
 
 
 def tiny_t5(folder: Path) -> Path:
+    import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
     tokenizer = train_tokenizer(corpus())
@@ -84,7 +85,12 @@ def tiny_t5(folder: Path) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
-    T5ForConditionalGeneration(config).save_pretrained(folder)
+    # a fixed initialisation, whatever ran before (session fixtures are built by whichever test
+    # first asks, so an unseeded model would differ with the test order)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = T5ForConditionalGeneration(config)
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
