@@ -69,7 +69,6 @@ def corpus() -> list[str]:
 
 
 def tiny_t5(folder: Path) -> Path:
-    import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
     tokenizer = train_tokenizer(corpus())
@@ -85,14 +84,20 @@ def tiny_t5(folder: Path) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
+    seeded(T5ForConditionalGeneration, config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def seeded(model_class, config):
+    """A model initialised from seed 0 without touching the caller's random state."""
+    import torch
+
     # a fixed initialisation, whatever ran before (session fixtures are built by whichever test
     # first asks, so an unseeded model would differ with the test order)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = T5ForConditionalGeneration(config)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+        return model_class(config)
 
 
 def tiny_llama(folder: Path, *, tied: bool = False) -> Path:
@@ -114,7 +119,7 @@ def tiny_llama(folder: Path, *, tied: bool = False) -> Path:
         bos_token_id=tokenizer.eos_token_id,
         tie_word_embeddings=tied,
     )
-    LlamaForCausalLM(config).save_pretrained(folder)
+    seeded(LlamaForCausalLM, config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
