@@ -184,3 +184,53 @@ def test_a_student_that_predicts_one_class_is_named_and_does_not_beat_the_majori
     assert good.warnings == [] and good.versus_majority.verdict == "helped"
     svamp = [{"id": "t0", "label": "( 1 + 2 )", "prediction": "3", "correct": True}]
     assert class_report([write_folder(tmp_path / "svamp", "svamp", "standard", svamp)], "x") is None
+
+
+def test_by_class_compares_each_gold_class_on_its_own_examples(tmp_path, capsys):
+    """Step-by-step right on every entailment example the baseline missed, wrong on 30 neutral
+    ones it had right, the same on contradiction: per class, helped / hurt / inside the noise."""
+    labels = ["entailment", "neutral", "contradiction"] * 200
+    baseline = baseline_seeds(seeds=2, n=600)
+    treated = baseline.copy()
+    is_class = {name: np.array([gold == name for gold in labels]) for name in set(labels)}
+    treated[:, is_class["entailment"]] = True
+    for seed in range(2):
+        neutral_right = np.flatnonzero(baseline[seed] & is_class["neutral"])[:30]
+        treated[seed, neutral_right] = False
+    ours = [
+        write_folder(tmp_path / f"sbs-{s}", "esnli", "step-by-step", prediction_rows(row, labels))
+        for s, row in enumerate(treated)
+    ]
+    theirs = [
+        write_folder(tmp_path / f"std-{s}", "esnli", "standard", prediction_rows(row, labels))
+        for s, row in enumerate(baseline)
+    ]
+    from stepdistill.comparisons import compare_by_class
+
+    by_class = compare_by_class(ours, theirs)
+    assert list(by_class) == ["entailment", "neutral", "contradiction"]  # the task's order
+    assert {label: c.verdict for label, c in by_class.items()} == {
+        "entailment": HELPED,
+        "neutral": HURT,
+        "contradiction": INSIDE_NOISE,
+    }
+    assert all(c.test_size == 200 for c in by_class.values())
+    missed = [int((~baseline[s] & is_class["entailment"]).sum()) for s in range(2)]
+    assert [b for _, b in by_class["entailment"].discordant] == [0, 0]
+    assert [a for a, _ in by_class["entailment"].discordant] == missed
+    assert by_class["neutral"].discordant == [(0, 30), (0, 30)]
+    assert by_class["contradiction"].mean_difference == 0.0
+
+    args = ["compare", *map(str, ours), "--baseline", *map(str, theirs), "--by-class"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 4 and out[0].startswith("step-by-step vs standard")
+    assert out[2].startswith("  gold 'neutral': step-by-step vs standard: -15.0 points")
+    assert out[2].endswith(": hurt")
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["by_class"]["entailment"]["verdict"] == HELPED
+    assert result["by_class"]["neutral"]["test_size"] == 200
+    svamp = [{"id": "t0", "label": "( 1 + 2 )", "prediction": "3", "correct": True}]
+    one = write_folder(tmp_path / "svamp", "svamp", "standard", svamp)
+    assert compare_by_class([one], [one]) == {}

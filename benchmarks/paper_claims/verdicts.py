@@ -1,6 +1,7 @@
 """The pre-registered comparisons of the background queue, from the runs saved so far: each cell's
 test accuracy with its interval, and each comparison's difference, interval, McNemar p and
-verdict, by the comparison code (`stepdistill compare`), over the seeds both sides have.
+verdict, by the comparison code (`stepdistill compare`), over the seeds both sides have, and
+for closed label sets the same per gold class (`stepdistill compare --by-class`).
 
     python benchmarks/paper_claims/verdicts.py   # writes verdicts.md and verdicts.json here
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.comparisons import compare_folders, folders_accuracy
+from stepdistill.comparisons import compare_by_class, compare_folders, folders_accuracy
 from stepdistill.models.folder import has_metrics
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -102,12 +103,11 @@ def claim_rows() -> list[dict[str, Any]]:
             "seeds": seeds,
         }
         if seeds:
-            comparison = compare_folders(
-                [ours[seed] for seed in seeds],
-                [theirs[seed] for seed in seeds],
-                names=(claim.treatment, claim.baseline),
-            )
-            row["comparison"] = comparison.to_dict()
+            sides = ([ours[seed] for seed in seeds], [theirs[seed] for seed in seeds])
+            names = (claim.treatment, claim.baseline)
+            row["comparison"] = compare_folders(*sides, names=names).to_dict()
+            by_class = compare_by_class(*sides, names=names)
+            row["by_class"] = {label: each.to_dict() for label, each in by_class.items()}
         rows.append(row)
     return rows
 
@@ -172,6 +172,16 @@ def markdown(cells: list[dict[str, Any]], claims: list[dict[str, Any]]) -> str:
         name = f"{row['treatment']} vs {row['baseline']}"
         seeds = f"{len(row['seeds'])} of {len(SEEDS)}"
         lines.append(f"| {row['issue']} | {name} | {seeds} | {result} | {row['paper'] or '—'} |")
+    by_class = [row for row in claims if row.get("by_class")]
+    if by_class:
+        lines += ["", "Per gold class (`stepdistill compare --by-class`: each class's test "]
+        lines[-1] += "examples alone, so wider intervals):"
+        lines += ["", "| comparison | seeds | gold class | result |", "|---|---|---|---|"]
+        for row in by_class:
+            name = f"{row['treatment']} vs {row['baseline']}"
+            for label, each in row["by_class"].items():
+                result = each["line"].split(": ", 1)[1]
+                lines.append(f"| {name} | {len(row['seeds'])} | {label} | {result} |")
     return "\n".join(lines) + "\n"
 
 

@@ -75,6 +75,41 @@ def _check_same_test_set(outcomes: Sequence[TestOutcomes]) -> list[str]:
     return list(first.gold)
 
 
+def _paired(
+    treatment: Sequence[str | Path],
+    baseline: Sequence[str | Path],
+    names: tuple[str, str] | None,
+) -> tuple[list[TestOutcomes], list[TestOutcomes], list[str], tuple[str, str]]:
+    """Both sides' outcomes, the example ids they share and the two sides' names."""
+    if not treatment or len(treatment) != len(baseline):
+        raise StepdistillError(
+            f"give one baseline folder per folder compared (the same seeds): got "
+            f"{len(treatment)} and {len(baseline)}"
+        )
+    ours = [read_outcomes(folder) for folder in treatment]
+    theirs = [read_outcomes(folder) for folder in baseline]
+    ids = _check_same_test_set([*ours, *theirs])
+    if names is None:
+        if ours[0].method != theirs[0].method:
+            names = (ours[0].method, theirs[0].method)
+        else:
+            names = (ours[0].folder.name, theirs[0].folder.name)
+    return ours, theirs, ids, names
+
+
+def _compare_on(
+    ids: Sequence[str],
+    ours: Sequence[TestOutcomes],
+    theirs: Sequence[TestOutcomes],
+    names: tuple[str, str],
+) -> Comparison:
+    return compare_correctness(
+        [[side.correct[i] for i in ids] for side in ours],
+        [[side.correct[i] for i in ids] for side in theirs],
+        names=names,
+    )
+
+
 def compare_folders(
     treatment: Sequence[str | Path],
     baseline: Sequence[str | Path],
@@ -90,24 +125,31 @@ def compare_folders(
         StepdistillError: a folder without test predictions, folders of different tasks or
             test sets, or different numbers of folders on the two sides.
     """
-    if not treatment or len(treatment) != len(baseline):
-        raise StepdistillError(
-            f"give one baseline folder per folder compared (the same seeds): got "
-            f"{len(treatment)} and {len(baseline)}"
-        )
-    ours = [read_outcomes(folder) for folder in treatment]
-    theirs = [read_outcomes(folder) for folder in baseline]
-    ids = _check_same_test_set([*ours, *theirs])
-    if names is None:
-        if ours[0].method != theirs[0].method:
-            names = (ours[0].method, theirs[0].method)
-        else:
-            names = (ours[0].folder.name, theirs[0].folder.name)
-    return compare_correctness(
-        [[side.correct[i] for i in ids] for side in ours],
-        [[side.correct[i] for i in ids] for side in theirs],
-        names=names,
-    )
+    ours, theirs, ids, names = _paired(treatment, baseline, names)
+    return _compare_on(ids, ours, theirs, names)
+
+
+def compare_by_class(
+    treatment: Sequence[str | Path],
+    baseline: Sequence[str | Path],
+    *,
+    names: tuple[str, str] | None = None,
+) -> dict[str, Comparison]:
+    """``compare_folders`` on each gold class's test examples alone, for a task with a closed
+    label set (empty otherwise): which classes a method gains or loses on. Each class's
+    interval is wider than the whole test set's, as it rests on fewer examples.
+
+    Raises:
+        StepdistillError: as ``compare_folders``.
+    """
+    ours, theirs, ids, names = _paired(treatment, baseline, names)
+    gold = ours[0].gold
+    by_class = {}
+    for label in ours[0].label_space or ():
+        of_class = [i for i in ids if gold[i] == label]
+        if of_class:
+            by_class[label] = _compare_on(of_class, ours, theirs, names)
+    return by_class
 
 
 def default_pairs(methods: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -213,6 +255,7 @@ __all__ = [
     "ClassReport",
     "TestOutcomes",
     "class_report",
+    "compare_by_class",
     "compare_folders",
     "default_pairs",
     "folders_accuracy",

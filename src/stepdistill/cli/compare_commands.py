@@ -20,13 +20,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument(
         "--baseline", nargs="+", type=Path, required=True, help="the baseline's folders, same seeds"
     )
+    compare.add_argument(
+        "--by-class",
+        action="store_true",
+        help="also compare on each gold class's test examples alone (closed label sets)",
+    )
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     compare.set_defaults(handler=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from stepdistill.comparisons import compare_folders
+    from stepdistill.comparisons import compare_by_class, compare_folders
 
     comparison = compare_folders(args.folders, args.baseline)
-    print(json.dumps(comparison.to_dict()) if args.json else comparison.line())
+    by_class = compare_by_class(args.folders, args.baseline) if args.by_class else {}
+    if args.json:
+        result = comparison.to_dict()
+        if args.by_class:
+            result["by_class"] = {label: each.to_dict() for label, each in by_class.items()}
+        print(json.dumps(result))
+        return 0
+    print(comparison.line())
+    for label, each in by_class.items():
+        print(f"  gold {label!r}: {each.line()}")
     return 0
