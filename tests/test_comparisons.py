@@ -123,18 +123,25 @@ def prediction_rows(correct: np.ndarray, labels: list[str]) -> list[dict]:
     ]
 
 
+def esnli_sides(
+    tmp_path: Path, treated: np.ndarray, baseline: np.ndarray, labels: list[str]
+) -> tuple[list[Path], list[Path]]:
+    """e-SNLI folders of step-by-step (``treated``) and standard (``baseline``), one a seed."""
+
+    def side(method: str, prefix: str, correct: np.ndarray) -> list[Path]:
+        return [
+            write_folder(tmp_path / f"{prefix}-{s}", "esnli", method, prediction_rows(row, labels))
+            for s, row in enumerate(correct)
+        ]
+
+    return side("step-by-step", "sbs", treated), side("standard", "std", baseline)
+
+
 def test_compare_command_prints_one_line_or_json_and_refuses_other_test_sets(tmp_path, capsys):
     baseline = baseline_seeds(n=400)
     better = right_on_more(baseline, [40, 35, 45])
     labels = ["entailment", "neutral", "contradiction"] * 134
-    ours = [
-        write_folder(tmp_path / f"sbs-{s}", "esnli", "step-by-step", prediction_rows(row, labels))
-        for s, row in enumerate(better)
-    ]
-    theirs = [
-        write_folder(tmp_path / f"std-{s}", "esnli", "standard", prediction_rows(row, labels))
-        for s, row in enumerate(baseline)
-    ]
+    ours, theirs = esnli_sides(tmp_path, better, baseline, labels)
     assert main(["compare", *map(str, ours), "--baseline", *map(str, theirs)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("step-by-step vs standard: +10.0 points")
@@ -197,14 +204,7 @@ def test_by_class_compares_each_gold_class_on_its_own_examples(tmp_path, capsys)
     for seed in range(2):
         neutral_right = np.flatnonzero(baseline[seed] & is_class["neutral"])[:30]
         treated[seed, neutral_right] = False
-    ours = [
-        write_folder(tmp_path / f"sbs-{s}", "esnli", "step-by-step", prediction_rows(row, labels))
-        for s, row in enumerate(treated)
-    ]
-    theirs = [
-        write_folder(tmp_path / f"std-{s}", "esnli", "standard", prediction_rows(row, labels))
-        for s, row in enumerate(baseline)
-    ]
+    ours, theirs = esnli_sides(tmp_path, treated, baseline, labels)
     from stepdistill.comparisons import compare_by_class
 
     by_class = compare_by_class(ours, theirs)
