@@ -234,3 +234,7 @@ def test_by_class_compares_each_gold_class_on_its_own_examples(tmp_path, capsys)
     svamp = [{"id": "t0", "label": "( 1 + 2 )", "prediction": "3", "correct": True}]
     one = write_folder(tmp_path / "svamp", "svamp", "standard", svamp)
     assert compare_by_class([one], [one]) == {}
+    assert main(["compare", str(one), "--baseline", str(one), "--by-class"]) == 0
+    printed = capsys.readouterr()
+    assert len(printed.out.strip().splitlines()) == 1
+    assert "no closed label set" in printed.err

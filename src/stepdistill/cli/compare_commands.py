@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -34,6 +35,11 @@ def run_compare(args: argparse.Namespace) -> int:
 
     comparison = compare_folders(args.folders, args.baseline)
     by_class = compare_by_class(args.folders, args.baseline) if args.by_class else {}
+    if args.by_class and not by_class:
+        print(
+            "stepdistill: --by-class: this task has no closed label set, so no per-class lines",
+            file=sys.stderr,
+        )
     if args.json:
         result = comparison.to_dict()
         if args.by_class:
