@@ -205,9 +205,9 @@ def test_by_class_compares_each_gold_class_on_its_own_examples(tmp_path, capsys)
         neutral_right = np.flatnonzero(baseline[seed] & is_class["neutral"])[:30]
         treated[seed, neutral_right] = False
     ours, theirs = esnli_sides(tmp_path, treated, baseline, labels)
-    from stepdistill.comparisons import compare_by_class
+    from stepdistill.comparisons import read_paired
 
-    by_class = compare_by_class(ours, theirs)
+    by_class = read_paired(ours, theirs).by_class()
     assert list(by_class) == ["entailment", "neutral", "contradiction"]  # the task's order
     assert {label: c.verdict for label, c in by_class.items()} == {
         "entailment": HELPED,
@@ -233,7 +233,7 @@ def test_by_class_compares_each_gold_class_on_its_own_examples(tmp_path, capsys)
     assert result["by_class"]["neutral"]["test_size"] == 200
     svamp = [{"id": "t0", "label": "( 1 + 2 )", "prediction": "3", "correct": True}]
     one = write_folder(tmp_path / "svamp", "svamp", "standard", svamp)
-    assert compare_by_class([one], [one]) == {}
+    assert read_paired([one], [one]).by_class() == {}
     assert main(["compare", str(one), "--baseline", str(one), "--by-class"]) == 0
     printed = capsys.readouterr()
     assert len(printed.out.strip().splitlines()) == 1

@@ -11,9 +11,10 @@ validation point that differs, how many test predictions agree, and the two test
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from stepdistill.models.folder import read_info, read_metrics, read_test_predictions
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,13 @@ class Run:
 
     @classmethod
     def read(cls, folder: Path) -> Run:
-        metrics = json.loads((folder / "metrics.json").read_text())
-        provenance = json.loads((folder / "stepdistill.json").read_text())
-        lines = (folder / "predictions_test.jsonl").read_text().splitlines()
-        rows = [json.loads(line) for line in lines if line.strip()]
+        metrics = read_metrics(folder)
+        provenance = read_info(folder).data
         return cls(
             folder=folder,
             losses={row["step"]: row["loss"] for row in metrics["loss_history"]},
             validation={row["step"]: row["accuracy"] for row in metrics["validation_curve"]},
-            predictions={row["id"]: row["prediction"] for row in rows},
+            predictions={row["id"]: row["prediction"] for row in read_test_predictions(folder)},
             test_accuracy=metrics["test_accuracy"],
             commit=provenance.get("git_commit", "unknown"),
             machine=provenance.get("machine"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepdistill.comparisons import compare_by_class, compare_folders, folders_accuracy
+from stepdistill.comparisons import compare_folders, folders_accuracy, read_paired
 from stepdistill.models.folder import has_metrics
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -103,11 +103,13 @@ def claim_rows() -> list[dict[str, Any]]:
             "seeds": seeds,
         }
         if seeds:
-            sides = ([ours[seed] for seed in seeds], [theirs[seed] for seed in seeds])
-            names = (claim.treatment, claim.baseline)
-            row["comparison"] = compare_folders(*sides, names=names).to_dict()
-            by_class = compare_by_class(*sides, names=names)
-            row["by_class"] = {label: each.to_dict() for label, each in by_class.items()}
+            paired = read_paired(
+                [ours[seed] for seed in seeds],
+                [theirs[seed] for seed in seeds],
+                names=(claim.treatment, claim.baseline),
+            )
+            row["comparison"] = paired.compare().to_dict()
+            row["by_class"] = {label: each.to_dict() for label, each in paired.by_class().items()}
         rows.append(row)
     return rows
 

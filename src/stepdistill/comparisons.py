@@ -75,12 +75,54 @@ def _check_same_test_set(outcomes: Sequence[TestOutcomes]) -> list[str]:
     return list(first.gold)
 
 
-def _paired(
+@dataclass(frozen=True)
+class PairedOutcomes:
+    """Two sides' test outcomes, seed ``i`` of one against seed ``i`` of the other, on the
+    test examples they share: read once, compared as a whole or class by class."""
+
+    ours: list[TestOutcomes]
+    theirs: list[TestOutcomes]
+    ids: list[str]
+    names: tuple[str, str]
+
+    def compare(self, ids: Sequence[str] | None = None) -> Comparison:
+        """The paired comparison on ``ids`` (default: every shared test example)."""
+        ids = self.ids if ids is None else ids
+        return compare_correctness(
+            [[side.correct[i] for i in ids] for side in self.ours],
+            [[side.correct[i] for i in ids] for side in self.theirs],
+            names=self.names,
+        )
+
+    def by_class(self) -> dict[str, Comparison]:
+        """The comparison on each gold class's test examples alone, for a task with a closed
+        label set (empty otherwise): which classes a method gains or loses on. Each class's
+        interval is wider than the whole test set's, as it rests on fewer examples."""
+        gold = self.ours[0].gold
+        by_class = {}
+        for label in self.ours[0].label_space or ():
+            of_class = [i for i in self.ids if gold[i] == label]
+            if of_class:
+                by_class[label] = self.compare(of_class)
+        return by_class
+
+
+def read_paired(
     treatment: Sequence[str | Path],
     baseline: Sequence[str | Path],
-    names: tuple[str, str] | None,
-) -> tuple[list[TestOutcomes], list[TestOutcomes], list[str], tuple[str, str]]:
-    """Both sides' outcomes, the example ids they share and the two sides' names."""
+    *,
+    names: tuple[str, str] | None = None,
+) -> PairedOutcomes:
+    """Read trained folders for a seed-by-seed comparison: ``treatment[i]`` against
+    ``baseline[i]``.
+
+    ``names``: what the two sides are called (default: their methods, or their folders' names
+    when both sides are one method).
+
+    Raises:
+        StepdistillError: a folder without test predictions, folders of different tasks or
+            test sets, or different numbers of folders on the two sides.
+    """
     if not treatment or len(treatment) != len(baseline):
         raise StepdistillError(
             f"give one baseline folder per folder compared (the same seeds): got "
@@ -94,20 +136,7 @@ def _paired(
             names = (ours[0].method, theirs[0].method)
         else:
             names = (ours[0].folder.name, theirs[0].folder.name)
-    return ours, theirs, ids, names
-
-
-def _compare_on(
-    ids: Sequence[str],
-    ours: Sequence[TestOutcomes],
-    theirs: Sequence[TestOutcomes],
-    names: tuple[str, str],
-) -> Comparison:
-    return compare_correctness(
-        [[side.correct[i] for i in ids] for side in ours],
-        [[side.correct[i] for i in ids] for side in theirs],
-        names=names,
-    )
+    return PairedOutcomes(ours, theirs, ids, names)
 
 
 def compare_folders(
@@ -116,40 +145,12 @@ def compare_folders(
     *,
     names: tuple[str, str] | None = None,
 ) -> Comparison:
-    """Compare trained folders seed by seed: ``treatment[i]`` against ``baseline[i]``.
-
-    ``names``: what the two sides are called (default: their methods, or their folders' names
-    when both sides are one method).
+    """Compare trained folders seed by seed (``read_paired(...).compare()``).
 
     Raises:
-        StepdistillError: a folder without test predictions, folders of different tasks or
-            test sets, or different numbers of folders on the two sides.
+        StepdistillError: as ``read_paired``.
     """
-    ours, theirs, ids, names = _paired(treatment, baseline, names)
-    return _compare_on(ids, ours, theirs, names)
-
-
-def compare_by_class(
-    treatment: Sequence[str | Path],
-    baseline: Sequence[str | Path],
-    *,
-    names: tuple[str, str] | None = None,
-) -> dict[str, Comparison]:
-    """``compare_folders`` on each gold class's test examples alone, for a task with a closed
-    label set (empty otherwise): which classes a method gains or loses on. Each class's
-    interval is wider than the whole test set's, as it rests on fewer examples.
-
-    Raises:
-        StepdistillError: as ``compare_folders``.
-    """
-    ours, theirs, ids, names = _paired(treatment, baseline, names)
-    gold = ours[0].gold
-    by_class = {}
-    for label in ours[0].label_space or ():
-        of_class = [i for i in ids if gold[i] == label]
-        if of_class:
-            by_class[label] = _compare_on(of_class, ours, theirs, names)
-    return by_class
+    return read_paired(treatment, baseline, names=names).compare()
 
 
 def default_pairs(methods: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -253,12 +254,13 @@ def plot_verdicts(
 __all__ = [
     "BASELINE_METHOD",
     "ClassReport",
+    "PairedOutcomes",
     "TestOutcomes",
     "class_report",
-    "compare_by_class",
     "compare_folders",
     "default_pairs",
     "folders_accuracy",
     "plot_verdicts",
     "read_outcomes",
+    "read_paired",
 ]

@@ -31,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from stepdistill.comparisons import compare_by_class, compare_folders
+    from stepdistill.comparisons import read_paired
 
-    comparison = compare_folders(args.folders, args.baseline)
-    by_class = compare_by_class(args.folders, args.baseline) if args.by_class else {}
+    paired = read_paired(args.folders, args.baseline)
+    comparison = paired.compare()
+    by_class = paired.by_class() if args.by_class else {}
     if args.by_class and not by_class:
         print(
             "stepdistill: --by-class: this task has no closed label set, so no per-class lines",
