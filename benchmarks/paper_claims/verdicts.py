@@ -176,8 +176,11 @@ def markdown(cells: list[dict[str, Any]], claims: list[dict[str, Any]]) -> str:
         lines.append(f"| {row['issue']} | {name} | {seeds} | {result} | {row['paper'] or '—'} |")
     by_class = [row for row in claims if row.get("by_class")]
     if by_class:
-        lines += ["", "Per gold class (`stepdistill compare --by-class`: each class's test "]
-        lines[-1] += "examples alone, so wider intervals):"
+        lines += [
+            "",
+            "Per gold class (`stepdistill compare --by-class`: each class's test examples alone, "
+            "so wider intervals):",
+        ]
         lines += ["", "| comparison | seeds | gold class | result |", "|---|---|---|---|"]
         for row in by_class:
             name = f"{row['treatment']} vs {row['baseline']}"
