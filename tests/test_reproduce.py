@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 
 from cli_helpers import REPO_ROOT
 from stepdistill.training import make_config
 from stepdistill.training.run import train_student
 from tiny import arithmetic_task_data
 
-SCRIPT = REPO_ROOT / "benchmarks" / "paper_claims" / "reproduce.py"
+SCRIPTS = REPO_ROOT / "benchmarks" / "paper_claims"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("reproduce", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reproduce"] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_a_rerun_with_the_same_seed_is_reproduced_and_another_seed_is_not(tiny_t5_dir, tmp_path):
-    reproduce = load_script()
+def test_a_rerun_with_the_same_seed_is_reproduced_and_another_seed_is_not(
+    tiny_t5_dir, tmp_path, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    reproduce = importlib.import_module("reproduce")
     data = arithmetic_task_data()
 
     def train(folder: str, seed: int):

@@ -14,6 +14,8 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync_runs import recorded_machine
+
 from stepdistill.models.folder import read_info, read_metrics, read_test_predictions
 
 
@@ -32,15 +34,15 @@ class Run:
     @classmethod
     def read(cls, folder: Path) -> Run:
         metrics = read_metrics(folder)
-        provenance = read_info(folder).data
+        info = read_info(folder).data
         return cls(
             folder=folder,
             losses={row["step"]: row["loss"] for row in metrics["loss_history"]},
             validation={row["step"]: row["accuracy"] for row in metrics["validation_curve"]},
             predictions={row["id"]: row["prediction"] for row in read_test_predictions(folder)},
             test_accuracy=metrics["test_accuracy"],
-            commit=provenance.get("git_commit", "unknown"),
-            machine=provenance.get("machine"),
+            commit=info.get("git_commit", "unknown"),
+            machine=recorded_machine(folder),
         )
 
     def describe(self) -> str:

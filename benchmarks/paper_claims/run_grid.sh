@@ -18,7 +18,8 @@
 #   git checkout main -- benchmarks/paper_claims benchmarks/results/paper_claims
 #   bash scripts/setup.sh && mkdir -p logs
 #   git worktree add --detach ../partial 23579d1 && (cd ../partial && bash scripts/setup.sh &&
-#       git checkout main -- benchmarks/partial_rationales benchmarks/results/partial_rationales)
+#       git checkout main -- benchmarks/partial_rationales benchmarks/results/partial_rationales \
+#       benchmarks/paper_claims/sync_runs.py)
 #   OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup nice -n 19 bash benchmarks/paper_claims/run_grid.sh \
 #       > logs/grid.log 2>&1 &
 #

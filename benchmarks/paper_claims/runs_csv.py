@@ -4,13 +4,16 @@
 
 Each run folder (``LABEL/fracF/seedN`` with a metrics.json) gives task, method, label source,
 train fraction, student, seed, steps, lr, test accuracy, test examples, precision, the role
-column as given, and the commit its run info records.
+column as given, the commit its run info records and the machine it trained on (its run info's
+or its machine.json, `sync_runs.py`'s; "not recorded" for runs saved before either).
 """
 
 import csv
 import sys
 from pathlib import Path
 from typing import Any
+
+from sync_runs import recorded_machine
 
 from stepdistill.models.folder import METRICS_FILE, read_info, read_metrics
 
@@ -28,6 +31,7 @@ COLUMNS = (
     "precision",
     "role",
     "commit",
+    "machine",
 )
 
 
@@ -37,6 +41,14 @@ def resolved_precision(precision: str, torch_version: str) -> str:
     if precision != "auto":
         return precision
     return "fp32" if "+cpu" in torch_version else "bf16"
+
+
+def machine_name(machine: dict[str, Any] | None) -> str:
+    """One cell: ``cpu (family/model, kernels)``."""
+    if not machine:
+        return "not recorded"
+    details = [machine[key] for key in ("cpu_family_model", "cpu_capability") if machine.get(key)]
+    return f"{machine['cpu']} ({', '.join(details)})" if details else machine["cpu"]
 
 
 def run_row(folder: Path, role: str) -> dict[str, Any]:
@@ -60,6 +72,7 @@ def run_row(folder: Path, role: str) -> dict[str, Any]:
         "precision": resolved_precision(config["precision"], info["versions"]["torch"]),
         "role": role,
         "commit": (info.get("git_commit") or "")[:7],
+        "machine": machine_name(recorded_machine(folder)),
     }
 
 

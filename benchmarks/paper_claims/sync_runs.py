@@ -8,14 +8,18 @@ The grids are the evidence grid's (runs/cpu/*-grid) and issue 22's SVAMP arm
 (runs/partial_rationales/svamp); each worktree of the queue saves and restores its own.
 
 A restored run has its metrics, test predictions and run info, so `stepdistill experiment`
-counts it as finished and the summary recipes compare it; only finished runs are saved.
+counts it as finished and the summary recipes compare it; only finished runs are saved. A saved
+run gets a machine.json: the CPU it was saved on, right after it finished (a run resumed on
+another machine trained partly elsewhere: the results page says which).
 """
 
+import json
+import platform
 import shutil
 import sys
 from pathlib import Path
 
-from stepdistill.models.folder import INFO_FILE, METRICS_FILE, TEST_PREDICTIONS_FILE
+from stepdistill.models.folder import INFO_FILE, METRICS_FILE, TEST_PREDICTIONS_FILE, read_info
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -26,6 +30,36 @@ GRIDS = {
     "svamp-partial": (ROOT / "runs/partial_rationales/svamp", RESULTS / "partial_rationales/svamp"),
 }
 KEPT = (TEST_PREDICTIONS_FILE, INFO_FILE, METRICS_FILE)  # metrics last: they mark a finished run
+MACHINE_FILE = "machine.json"
+
+
+def this_machine() -> dict[str, str]:
+    """The CPU (model name, and family and model numbers where the name is generic, as on some
+    virtual machines) and the vector kernels torch uses on it: a run reproduces bit for bit
+    only on the same. The queue's commits predate ``stepdistill.provenance.machine``, which newer
+    run folders record in their run info, so the saving script asks for itself."""
+    import torch
+
+    cpuinfo, fields = Path("/proc/cpuinfo"), {}
+    if cpuinfo.is_file():
+        first = cpuinfo.read_text(encoding="utf-8").split("\n\n")[0]  # the first processor's
+        fields = dict(
+            (key.strip(), value.strip())
+            for key, _, value in (line.partition(":") for line in first.splitlines())
+        )
+    return {
+        "cpu": fields.get("model name") or platform.processor() or platform.machine(),
+        "cpu_family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
+
+
+def recorded_machine(folder: Path) -> dict[str, str] | None:
+    """What a run folder says it trained on: its run info's (newer commits) or machine.json."""
+    recorded = read_info(folder).data.get("machine")
+    if recorded is None and (folder / MACHINE_FILE).is_file():
+        recorded = json.loads((folder / MACHINE_FILE).read_text(encoding="utf-8"))
+    return recorded
 
 
 def copy_finished(source: Path, target: Path) -> list[Path]:
@@ -46,6 +80,8 @@ def main(direction: str) -> None:
     for grid, pair in GRIDS.items():
         source, target = pair if direction == "save" else pair[::-1]
         for run in copy_finished(source, target) if source.is_dir() else []:
+            if direction == "save":
+                (target / run / MACHINE_FILE).write_text(json.dumps(this_machine()) + "\n")
             print(f"{direction}d {grid}/{run}")
 
 
