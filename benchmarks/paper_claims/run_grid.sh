@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The background queue of the evidence grid (issue 23), issue 27's e-SNLI arms and issue 22's
-# SVAMP arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that two
-# one-thread lanes take from in turn, each the next run nobody has taken, so that neither lane
-# idles while the other has hours of work left, and each run finishes within a session on a
-# two-core machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue
+# SVAMP arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that lanes
+# (two one-thread ones by default) take from in turn, each the next run nobody has taken, so
+# that no lane idles while another has hours of work left, and each run finishes within a
+# session on a two-core machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue
 # 27's arms at 25% of e-SNLI (esnli-shared-input-seed*.yaml, whose standard and shared-input runs
 # are the grid's own), seed by seed, before the grid spends hours on shared input; issue 22's
 # SVAMP arm (kept examples only against every example, from its own worktree ../partial: the
@@ -24,11 +24,15 @@
 #       > logs/grid.log 2>&1 &
 #
 # `run_grid.sh --list` prints the queue and runs nothing. Each run's log is
-# logs/<recipe>[-seed<N>]-<method>.log.
+# logs/<recipe>[-seed<N>]-<method>.log. LANES (2 by default) sets how many lanes take runs, each
+# with OMP_NUM_THREADS threads: on two cores `LANES=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2` gives
+# each run both cores, so it finishes in about half the time, and a session that ends on a fresh
+# machine (checkpoints are too big to commit, so an unfinished run starts again) loses less.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grid=benchmarks/paper_claims
 partial=benchmarks/partial_rationales/svamp-partial.yaml
+lanes=${LANES:-2}
 
 queue() {  # one run a line: worktree, recipe, method label[, seed]
     local seed method
@@ -91,12 +95,14 @@ lane() {  # take runs until none is left; a failed run stops this lane (its log 
     [ -f runs/partial_rationales/svamp_palm_agree_with_gold.jsonl ] ||
         .venv/bin/python benchmarks/partial_rationales/svamp_filtered.py ../shared/data/paper
 )
-lane A &
-first=$!
-lane B &
-second=$!
-wait $first
-wait $second  # a stopped lane stops the queue here, before the summaries would train its runs
+pids=()
+for number in $(seq "$lanes"); do
+    lane "$number" &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do
+    wait "$pid"  # a stopped lane stops the queue here, before the summaries would train its runs
+done
 for recipe in svamp-grid esnli-shared-input esnli-grid; do
     .venv/bin/stepdistill experiment "$grid/$recipe.yaml" > "logs/$recipe.log" 2>&1
 done
