@@ -110,3 +110,17 @@ def test_the_options_page_is_current():
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     assert PAGE.read_text(encoding="utf-8") == page(), "run: python scripts/options_page.py"
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every subcommand's below it."""
+    return [parser] + [
+        nested for sub in subcommands(parser).values() for nested in all_parsers(sub)
+    ]
+
+
+def test_no_help_shows_a_percent_escape():
+    # argparse formats help strings with %, not descriptions: a "%%" there shows as typed
+    shown = {parser.prog: parser.format_help() for parser in all_parsers(build_parser())}
+    assert len(shown) >= 15
+    assert not [prog for prog, text in shown.items() if "%%" in text]

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="did one method beat another beyond the noise? (a verdict with an interval)",
         description="Compare trained folders on their test predictions, seed by seed (the i-th "
-        "folder of each side is one seed): the mean accuracy difference with a 95%% interval "
+        "folder of each side is one seed): the mean accuracy difference with a 95% interval "
         "over test examples and seeds, McNemar's exact test per seed, the smallest detectable "
         "difference, and a verdict: helped, hurt or inside the noise.",
     )
