@@ -35,13 +35,14 @@ def worktree(folder: Path, prepared_data: str) -> None:
 def run_queue(
     tmp_path: Path, lanes: int, fail: str = ""
 ) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run the queue in a grid worktree and issue 22's beside it, both of stubs: what it
+    printed, and the calls the stubs logged."""
     grid = tmp_path / "grid"
-    if not grid.exists():
-        worktree(grid, "runs/esnli-user/esnli_valid_palm.jsonl")
-        worktree(tmp_path / "partial", "runs/partial_rationales/svamp_palm_agree_with_gold.jsonl")
-        (grid / "benchmarks" / "paper_claims").mkdir(parents=True)
-        shutil.copy(SCRIPT, grid / "benchmarks" / "paper_claims" / "run_grid.sh")
-    log = tmp_path / f"calls-{lanes}{fail}.log"
+    worktree(grid, "runs/esnli-user/esnli_valid_palm.jsonl")
+    worktree(tmp_path / "partial", "runs/partial_rationales/svamp_palm_agree_with_gold.jsonl")
+    (grid / "benchmarks" / "paper_claims").mkdir(parents=True)
+    shutil.copy(SCRIPT, grid / "benchmarks" / "paper_claims" / "run_grid.sh")
+    log = tmp_path / "calls.log"
     env = {**os.environ, "LANES": str(lanes), "STUB_LOG": str(log), "STUB_FAIL": fail}
     done = subprocess.run(
         ["bash", str(grid / "benchmarks" / "paper_claims" / "run_grid.sh")],
@@ -59,9 +60,9 @@ def queue_runs() -> list[str]:
     runs = []
     for line in listed.stdout.splitlines():
         folder, recipe, method, *seed = line.split()
-        worktree = "partial" if folder == "../partial" else "grid"
+        tree = "partial" if folder == "../partial" else "grid"
         seed_args = f" --seed {seed[0]}" if seed else ""
-        runs.append(f"{worktree} stepdistill experiment {recipe} --method {method}{seed_args}")
+        runs.append(f"{tree} stepdistill experiment {recipe} --method {method}{seed_args}")
     return runs
 
 
