@@ -26,8 +26,9 @@
 # `run_grid.sh --list` prints the queue and runs nothing. Each run's log is
 # logs/<recipe>[-seed<N>]-<method>.log. LANES (2 by default) sets how many lanes take runs, each
 # with OMP_NUM_THREADS threads: on two cores `LANES=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2` gives
-# each run both cores, so it finishes in about half the time, and a session that ends on a fresh
-# machine (checkpoints are too big to commit, so an unfinished run starts again) loses less.
+# each run both cores, so it finishes within about an hour (2026-12-07, AMD EPYC), and a session
+# that ends on a fresh machine (checkpoints are too big to commit, so an unfinished run starts
+# again) loses less of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grid=benchmarks/paper_claims
