@@ -54,6 +54,11 @@ def run_queue(
     return done, log.read_text().splitlines()
 
 
+def summaries(calls: list[str]) -> list[str]:
+    """The calls that summarise a recipe: an experiment without --method."""
+    return [call for call in calls if "stepdistill experiment" in call and "--method" not in call]
+
+
 def queue_runs() -> list[str]:
     """The queue's runs as the stub logs their training calls."""
     listed = subprocess.run(["bash", str(SCRIPT), "--list"], capture_output=True, text=True)
@@ -76,10 +81,7 @@ def test_every_run_is_trained_once_then_the_summaries(tmp_path, lanes):
     # each finished run is saved at once, in its own worktree
     saves = [call for call in calls if call.endswith("sync_runs.py save")]
     assert len(saves) == 33 and sum(save.startswith("partial") for save in saves) == 6
-    summaries = [
-        call for call in calls if "stepdistill experiment" in call and "--method" not in call
-    ]
-    assert calls[-4:] == summaries and len(summaries) == 4
+    assert calls[-4:] == summaries(calls) and len(summaries(calls)) == 4
     started = {line.split()[2].rstrip(":") for line in done.stdout.splitlines() if " lane " in line}
     assert started == {str(number) for number in range(1, lanes + 1)}
     assert done.stdout.rstrip().endswith("the queue is done")
@@ -90,7 +92,5 @@ def test_a_failed_run_stops_its_lane_and_the_summaries(tmp_path):
 
     assert done.returncode != 0
     assert "lane 1 stopped" in done.stdout and "shuffled" in done.stdout.splitlines()[-1]
-    assert not [
-        call for call in calls if "stepdistill experiment" in call and "--method" not in call
-    ]
+    assert not summaries(calls)
     assert "the queue is done" not in done.stdout

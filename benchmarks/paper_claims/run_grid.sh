@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# The background queue of the evidence grid (issue 23), issue 27's e-SNLI arms and issue 22's
-# SVAMP arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that lanes
-# (two one-thread ones by default) take from in turn, each the next run nobody has taken, so
-# that no lane idles while another has hours of work left, and each run finishes within a
-# session on a two-core machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue
-# 27's arms at 25% of e-SNLI (esnli-shared-input-seed*.yaml, whose standard and shared-input runs
-# are the grid's own), seed by seed, before the grid spends hours on shared input; issue 22's
-# SVAMP arm (kept examples only against every example, from its own worktree ../partial: the
-# grid's commit lacks `rationale_required`); the e-SNLI grid; then the summaries. Runs restored
-# from the committed results and finished runs are skipped, interrupted ones resumed, so the same
-# script continues a stopped queue; each finished run is saved under benchmarks/results/ at once
-# (`sync_runs.py save` in its worktree). Run it in the background from a worktree whose code is
-# pinned at the grid's commit (551f4da), with this folder's scripts and recipes and the committed
-# results from main, and issue 22's worktree beside it, pinned at 23579d1:
+# The background queue of the evidence grid (issue 23), issue 27's e-SNLI arms and issue 22's SVAMP
+# arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that lanes (two
+# one-thread ones by default) take from in turn, each the next run nobody has taken, so that no lane
+# idles while another has hours of work left, and each run finishes within a session on a two-core
+# machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue 27's arms at
+# 25% of e-SNLI (esnli-shared-input-seed*.yaml, whose standard and shared-input runs are the grid's
+# own), seed by seed, before the grid spends hours on shared input; issue 22's SVAMP arm (kept
+# examples only against every example, from its own worktree ../partial: the grid's commit lacks
+# `rationale_required`); the e-SNLI grid; then the summaries. Runs restored from the committed
+# results and finished runs are skipped, interrupted ones resumed, so the same script continues a
+# stopped queue; each finished run is saved under benchmarks/results/ at once (`sync_runs.py save`
+# in its worktree). Run it in the background from a worktree whose code is pinned at the grid's
+# commit (551f4da), with this folder's scripts and recipes and the committed results from main, and
+# issue 22's worktree beside it, pinned at 23579d1:
 #
 #   git worktree add --detach ../grid 551f4da && cd ../grid
 #   git checkout main -- benchmarks/paper_claims benchmarks/results/paper_claims
@@ -38,7 +38,9 @@ lanes=${LANES:-2}
 queue() {  # one run a line: worktree, recipe, method label[, seed]
     local seed method
     for seed in 0 1 2; do
-        for method in standard step-by-step; do echo ". $grid/svamp-grid-seed$seed.yaml $method"; done
+        for method in standard step-by-step; do
+            echo ". $grid/svamp-grid-seed$seed.yaml $method"
+        done
     done
     for seed in 0 1 2; do
         for method in standard prefixes step-by-step shared-alpha0.8 shuffled; do
@@ -49,7 +51,9 @@ queue() {  # one run a line: worktree, recipe, method label[, seed]
         for method in kept every; do echo "../partial $partial $method $seed"; done
     done
     for seed in 0 1 2; do
-        for method in standard step-by-step; do echo ". $grid/esnli-grid-seed$seed.yaml $method"; done
+        for method in standard step-by-step; do
+            echo ". $grid/esnli-grid-seed$seed.yaml $method"
+        done
     done
 }
 
@@ -89,7 +93,8 @@ lane() {  # take runs until none is left; a failed run stops this lane (its log 
 }
 
 .venv/bin/python $grid/sync_runs.py restore
-[ -f runs/esnli-user/esnli_valid_palm.jsonl ] || .venv/bin/python benchmarks/esnli_user_task/make_data.py
+[ -f runs/esnli-user/esnli_valid_palm.jsonl ] ||
+    .venv/bin/python benchmarks/esnli_user_task/make_data.py
 (
     cd ../partial  # fails here, before any run, where issue 22's worktree is missing
     .venv/bin/python $grid/sync_runs.py restore
