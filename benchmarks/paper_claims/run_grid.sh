@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The background queue of the evidence grid (issue 23), issue 27's e-SNLI arms and issue 22's SVAMP
-# arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that lanes (two
-# one-thread ones by default) take from in turn, each the next run nobody has taken, so that no lane
-# idles while another has hours of work left, and each run finishes within a session on a two-core
-# machine. The order finishes whole pairs first: the SVAMP grid, seed by seed; issue 27's arms at
-# 25% of e-SNLI (esnli-shared-input-seed*.yaml, whose standard and shared-input runs are the grid's
-# own), seed by seed, before the grid spends hours on shared input; issue 22's SVAMP arm (kept
-# examples only against every example, from its own worktree ../partial: the grid's commit lacks
+# arm: one ordered list of runs (a recipe's method, and for issue 22 a seed) that lanes (one by
+# default) take from in turn, each the next run nobody has taken, so that no lane idles while
+# another has hours of work left, and each run finishes within a session on a two-core machine. The
+# order finishes whole pairs first: the SVAMP grid, seed by seed; issue 27's arms at 25% of e-SNLI
+# (esnli-shared-input-seed*.yaml, whose standard and shared-input runs are the grid's own), seed by
+# seed, before the grid spends hours on shared input; issue 22's SVAMP arm (kept examples only
+# against every example, from its own worktree ../partial: the grid's commit lacks
 # `rationale_required`); the e-SNLI grid; then the summaries. Runs restored from the committed
 # results and finished runs are skipped, interrupted ones resumed, so the same script continues a
 # stopped queue; each finished run is saved under benchmarks/results/ at once (`sync_runs.py save`
@@ -20,20 +20,21 @@
 #   git worktree add --detach ../partial 23579d1 && (cd ../partial && bash scripts/setup.sh &&
 #       git checkout main -- benchmarks/partial_rationales benchmarks/results/partial_rationales \
 #       benchmarks/paper_claims/sync_runs.py)
-#   OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup nice -n 19 bash benchmarks/paper_claims/run_grid.sh \
+#   OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 nohup nice -n 19 bash benchmarks/paper_claims/run_grid.sh \
 #       > logs/grid.log 2>&1 &
 #
 # `run_grid.sh --list` prints the queue and runs nothing. Each run's log is
-# logs/<recipe>[-seed<N>]-<method>.log. LANES (2 by default) sets how many lanes take runs, each
-# with OMP_NUM_THREADS threads: on two cores `LANES=1 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2` gives
-# each run both cores, so it finishes within about an hour (2026-12-07, AMD EPYC), and a session
-# that ends on a fresh machine (checkpoints are too big to commit, so an unfinished run starts
-# again) loses less of it.
+# logs/<recipe>[-seed<N>]-<method>.log. LANES (1 by default) sets how many lanes take runs, each
+# with OMP_NUM_THREADS threads. On two cores one lane of two threads finishes more: SVAMP
+# step-by-step took 5.6 s a step that way (2026-12-07) against 17.5 s a step on one thread beside
+# a second lane (2026-12-03), both on an AMD EPYC, so about 1.6 times the steps an hour; a run
+# finishes within about an hour, and a session that ends on a fresh machine (checkpoints are too
+# big to commit, so an unfinished run starts again) loses less of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 grid=benchmarks/paper_claims
 partial=benchmarks/partial_rationales/svamp-partial.yaml
-lanes=${LANES:-2}
+lanes=${LANES:-1}
 
 queue() {  # one run a line: worktree, recipe, method label[, seed]
     local seed method
