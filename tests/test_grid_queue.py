@@ -81,7 +81,8 @@ def test_every_run_is_trained_once_then_the_summaries(tmp_path, lanes):
     # each finished run is saved at once, in its own worktree
     saves = [call for call in calls if call.endswith("sync_runs.py save")]
     assert len(saves) == 33 and sum(save.startswith("partial") for save in saves) == 6
-    assert calls[-4:] == summaries(calls) and len(summaries(calls)) == 4
+    summary_calls = summaries(calls)
+    assert calls[-4:] == summary_calls and len(summary_calls) == 4
     started = {line.split()[2].rstrip(":") for line in done.stdout.splitlines() if " lane " in line}
     assert started == {str(number) for number in range(1, lanes + 1)}
     assert done.stdout.rstrip().endswith("the queue is done")
