@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import shutil
@@ -52,3 +53,39 @@ def test_a_saved_run_records_its_machine_and_its_csv_row_names_it(
     sync_runs.main("restore")  # restoring writes no machine of its own
     assert (trained / "metrics.json").is_file()
     assert not (trained / sync_runs.MACHINE_FILE).exists()
+
+
+def test_collecting_copies_a_worktrees_new_runs_with_one_row_each(
+    tiny_t5_dir, tmp_path, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    sync_runs, collect = (importlib.import_module(name) for name in ("sync_runs", "collect"))
+    worktree, here = tmp_path / "grid", tmp_path / "main"
+    monkeypatch.setattr(sync_runs, "ROOT", worktree)
+    monkeypatch.setattr(sync_runs, "GRIDS", {"svamp-grid": (worktree / "runs", worktree / "kept")})
+    config = make_config("standard", per_device_batch_size=4, max_steps=2, max_new_tokens=12)
+    train_student(
+        data=arithmetic_task_data(),
+        method="standard",
+        config=config,
+        student=str(tiny_t5_dir),
+        output_dir=worktree / "runs" / "standard" / "frac1" / "seed0",
+        data_info={"train_fraction": 1.0},
+    )
+    sync_runs.main("save")  # as the queue does in its worktree
+    monkeypatch.setattr(sync_runs, "ROOT", here)
+    monkeypatch.setattr(sync_runs, "GRIDS", {"svamp-grid": (here / "runs", here / "kept")})
+    monkeypatch.setattr(collect, "RUNS_CSV", here / "runs.csv")
+
+    copied = collect.collect([worktree, tmp_path / "missing"])
+
+    run = here / "kept" / "standard" / "frac1" / "seed0"
+    assert copied == [("svamp-grid", run)]
+    assert (run / sync_runs.MACHINE_FILE).is_file() and (run / "metrics.json").is_file()
+    with (here / "runs.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(row["method"], row["seed"], row["role"]) for row in rows] == [
+        ("standard", "0", "grid")
+    ]
+    assert collect.collect([worktree]) == []  # a second collect adds nothing
+    assert (here / "runs.csv").read_text().count("\n") == 2
