@@ -205,7 +205,11 @@ def plot_verdicts(
 
     confusions = confusions or {}
     panels = 1 + bool(comparisons) + len(confusions)
-    figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), dpi=120, squeeze=False)
+    # one row a method or comparison, names on the side: long names overlap under columns
+    rows = max(len(accuracies), 2 * len(comparisons), 5)
+    figure, axes = plt.subplots(
+        1, panels, figsize=(5.5 * panels, 1.2 + 0.45 * rows), dpi=120, squeeze=False
+    )
     left = axes[0][0]
     labels = list(accuracies)
     means = [100 * accuracies[label][0] for label in labels]
@@ -213,23 +217,25 @@ def plot_verdicts(
         [100 * (accuracies[label][0] - accuracies[label][1]) for label in labels],
         [100 * (accuracies[label][2] - accuracies[label][0]) for label in labels],
     ]
-    bars = left.bar(labels, means, yerr=errors, capsize=4, color="#1f77b4", alpha=0.8)
+    bars = left.barh(labels, means, xerr=errors, capsize=4, color="#1f77b4", alpha=0.8)
     left.bar_label(bars, fmt="%.1f%%", padding=6)
-    left.set_ylabel("test accuracy (%), 95% interval")
-    left.set_ylim(0, 112)  # room for the value labels above a 100% bar
+    left.invert_yaxis()  # the first method on top
+    left.set_xlabel("test accuracy (%), 95% interval")
+    left.set_xlim(0, 118)  # room for the value labels beside a 100% bar
     left.set_title(title)
     if comparisons:
         right = axes[0][1]
-        names = [f"{c.treatment}\nvs {c.baseline}" for c in comparisons]
+        names = [f"{c.treatment}\nvs {c.baseline}\n({c.verdict})" for c in comparisons]
         points = [100 * c.mean_difference for c in comparisons]
         spans = [
             [100 * (c.mean_difference - c.interval[0]) for c in comparisons],
             [100 * (c.interval[1] - c.mean_difference) for c in comparisons],
         ]
-        right.errorbar(names, points, yerr=spans, fmt="o", capsize=5, color="#d62728")
-        right.axhline(0, color="grey", linestyle="--")
-        right.set_ylabel("difference (points), 95% interval")
-        right.set_title("; ".join(c.verdict for c in comparisons))
+        right.errorbar(points, names, xerr=spans, fmt="o", capsize=5, color="#d62728")
+        right.axvline(0, color="grey", linestyle="--")
+        right.invert_yaxis()
+        right.set_xlabel("difference (points), 95% interval")
+        right.set_title("treatment minus baseline")
     for axis, (label, matrix) in zip(
         axes[0][panels - len(confusions) :], confusions.items(), strict=True
     ):
