@@ -11,7 +11,6 @@ changes nothing. What is left to do by hand is the results page's progress line,
 from __future__ import annotations
 
 import csv
-import shutil
 import sys
 from pathlib import Path
 
@@ -20,10 +19,11 @@ import runs_csv
 import sync_runs
 import verdicts
 
-from stepdistill.models.folder import METRICS_FILE
+from stepdistill.models.folder import read_metrics
 
 RUNS_CSV = verdicts.OUTPUT / "runs.csv"
 WORKTREES = (sync_runs.ROOT.parent / "grid", sync_runs.ROOT.parent / "partial")
+SAVED = (sync_runs.MACHINE_FILE, *sync_runs.KEPT)  # what `sync_runs.py save` keeps of a run
 ROLES = {"svamp-partial": "issue 22"}  # runs.csv's role of a grid's runs, "grid" where not named
 
 
@@ -33,17 +33,13 @@ def copy_new_runs(worktree: Path) -> list[tuple[str, Path]]:
     copied = []
     for grid, (_, target) in sync_runs.GRIDS.items():
         source = worktree / target.relative_to(sync_runs.ROOT)
-        for metrics in sorted(source.glob(f"**/{METRICS_FILE}")) if source.is_dir() else []:
-            here = target / metrics.parent.relative_to(source)
-            if (here / METRICS_FILE).is_file():
-                continue
-            shutil.copytree(metrics.parent, here, dirs_exist_ok=True)
-            copied.append((grid, here))
+        runs = sync_runs.copy_finished(source, target, SAVED) if source.is_dir() else []
+        copied += [(grid, target / run) for run in runs]
     return copied
 
 
 def add_rows(runs: list[tuple[str, Path]], path: Path) -> None:
-    """Append one runs.csv row a run (the file gets its header where it is new)."""
+    """Append one runs.csv row per run (the file gets its header where it is new)."""
     new_file = not path.is_file()
     with path.open("a", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, fieldnames=runs_csv.COLUMNS)
@@ -62,8 +58,8 @@ def collect(worktrees: list[Path]) -> list[tuple[str, Path]]:
 def main(worktrees: list[Path]) -> None:
     runs = collect(worktrees)
     for _, folder in runs:
-        row = runs_csv.run_row(folder, "")
-        print(f"collected {folder.relative_to(sync_runs.ROOT)}: test {row['test_accuracy']}")
+        test = read_metrics(folder)["test_accuracy"]
+        print(f"collected {folder.relative_to(sync_runs.ROOT)}: test {test}")
     if not runs:
         print("no new runs: the verdicts and curves are as they were")
         return

@@ -62,15 +62,16 @@ def recorded_machine(folder: Path) -> dict[str, str] | None:
     return recorded
 
 
-def copy_finished(source: Path, target: Path) -> list[Path]:
-    """Copy the kept files of every finished run under source to the same place under target."""
+def copy_finished(source: Path, target: Path, files: tuple[str, ...] = KEPT) -> list[Path]:
+    """Copy ``files`` (the kept ones by default) of every finished run under source that target
+    lacks, to the same place under target; returns the runs copied, relative to both."""
     copied = []
     for metrics in sorted(source.glob(f"**/{METRICS_FILE}")):
         run = metrics.parent.relative_to(source)
         if (target / run / METRICS_FILE).is_file():
             continue
         (target / run).mkdir(parents=True, exist_ok=True)
-        for name in KEPT:
+        for name in files:
             shutil.copy2(metrics.parent / name, target / run / name)
         copied.append(run)
     return copied
