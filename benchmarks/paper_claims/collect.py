@@ -33,7 +33,7 @@ def copy_new_runs(worktree: Path) -> list[tuple[str, Path]]:
     copied = []
     for grid, (_, target) in sync_runs.GRIDS.items():
         source = worktree / target.relative_to(sync_runs.ROOT)
-        runs = sync_runs.copy_finished(source, target, SAVED) if source.is_dir() else []
+        runs = sync_runs.copy_finished(source, target, SAVED)
         copied += [(grid, target / run) for run in runs]
     return copied
 

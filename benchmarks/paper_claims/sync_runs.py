@@ -64,8 +64,11 @@ def recorded_machine(folder: Path) -> dict[str, str] | None:
 
 def copy_finished(source: Path, target: Path, files: tuple[str, ...] = KEPT) -> list[Path]:
     """Copy ``files`` (the kept ones by default) of every finished run under source that target
-    lacks, to the same place under target; returns the runs copied, relative to both."""
+    lacks, to the same place under target; returns the runs copied, relative to both (none
+    where source is missing)."""
     copied = []
+    if not source.is_dir():
+        return copied
     for metrics in sorted(source.glob(f"**/{METRICS_FILE}")):
         run = metrics.parent.relative_to(source)
         if (target / run / METRICS_FILE).is_file():
@@ -80,7 +83,7 @@ def copy_finished(source: Path, target: Path, files: tuple[str, ...] = KEPT) -> 
 def main(direction: str) -> None:
     for grid, pair in GRIDS.items():
         source, target = pair if direction == "save" else pair[::-1]
-        for run in copy_finished(source, target) if source.is_dir() else []:
+        for run in copy_finished(source, target):
             if direction == "save":
                 (target / run / MACHINE_FILE).write_text(json.dumps(this_machine()) + "\n")
             print(f"{direction}d {grid}/{run}")
